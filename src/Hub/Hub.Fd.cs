@@ -1,0 +1,83 @@
+using Evergreen.Internal;
+
+namespace Evergreen;
+
+public sealed partial class Hub
+{
+    /// <summary>Waiters on one file descriptor: at most one reader and one writer (eventlet's guard).</summary>
+    private sealed class FdState
+    {
+        public GreenThread? Reader, Writer;
+        public int ReaderWait, WriterWait;
+    }
+
+    private readonly Dictionary<int, FdState> _fds = new();
+    private int _fdWaiters;
+    private readonly PollResult[] _pollResults = new PollResult[256];
+
+    /// <summary>
+    /// Waits greenly until <paramref name="fd"/> is ready for <paramref name="events"/> (Read or Write), or
+    /// <paramref name="timeoutTicks"/> (Stopwatch ticks; negative: forever) passes. Returns the readiness seen,
+    /// or <see cref="PollEvents.None"/> on timeout. The poller is edge-triggered: call this only after the
+    /// operation reported it would block. A second green thread waiting to read (or write) the same fd gets
+    /// <see cref="InvalidOperationException"/> — eventlet's "second simultaneous read" guard.
+    /// </summary>
+    internal PollEvents WaitFd(int fd, PollEvents events, long timeoutTicks)
+    {
+        var self = RequireCurrent("Waiting for a file descriptor");
+        bool read = (events & PollEvents.Read) != 0;
+        if (read == ((events & PollEvents.Write) != 0))
+            throw new ArgumentException("Wait for exactly one of Read or Write.", nameof(events));
+        if (!_fds.TryGetValue(fd, out var st))
+        {
+            _poller.Register(fd);
+            st = new FdState();
+            _fds[fd] = st;
+        }
+        var current = read ? st.Reader : st.Writer;
+        if (current != null && current.Blocked && current.WaitId == (read ? st.ReaderWait : st.WriterWait))
+            throw new InvalidOperationException(
+                $"Second simultaneous {(read ? "read" : "write")} on fd {fd}: green thread {current.Name} is already waiting to " +
+                $"{(read ? "read" : "write")} it. Only one green thread may wait on each direction of a socket.");
+        int id = BeginWait(self);
+        if (read) { st.Reader = self; st.ReaderWait = id; } else { st.Writer = self; st.WriterWait = id; }
+        WakeTimer? timer = timeoutTicks >= 0 ? AddWakeTimer(self, id, timeoutTicks) : null;
+        _fdWaiters++;
+        try
+        {
+            var v = Block(self);
+            return v is PollEvents pe ? pe : PollEvents.None;
+        }
+        finally
+        {
+            _fdWaiters--;
+            if (timer != null) CancelTimer(timer);
+            if (read) { if (st.Reader == self) st.Reader = null; } else if (st.Writer == self) st.Writer = null;
+        }
+    }
+
+    /// <summary>
+    /// Forgets <paramref name="fd"/> before it is closed: waiters are woken with <paramref name="wakeWith"/>
+    /// (the error .NET gives for a socket closed under a blocking call) and the poller stops watching it.
+    /// </summary>
+    internal void ForgetFd(int fd, Func<Exception>? wakeWith)
+    {
+        if (!_fds.Remove(fd, out var st)) return;
+        _poller.Unregister(fd);
+        if (wakeWith == null) return;
+        if (st.Reader is { } r && r.Blocked && r.WaitId == st.ReaderWait) Throw(r, wakeWith());
+        if (st.Writer is { } w && w.Blocked && w.WaitId == st.WriterWait) Throw(w, wakeWith());
+    }
+
+    private void PollIo(int timeoutMs)
+    {
+        int n = _poller.Wait(_pollResults, timeoutMs);
+        for (int i = 0; i < n; i++)
+        {
+            var r = _pollResults[i];
+            if (!_fds.TryGetValue(r.Fd, out var st)) continue;
+            if ((r.Events & PollEvents.Read) != 0 && st.Reader is { } rd) Wake(rd, st.ReaderWait, r.Events);
+            if ((r.Events & PollEvents.Write) != 0 && st.Writer is { } wr) Wake(wr, st.WriterWait, r.Events);
+        }
+    }
+}

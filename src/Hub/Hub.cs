@@ -1,0 +1,212 @@
+using System.Diagnostics;
+using Evergreen.Internal;
+using Serilog;
+
+namespace Evergreen;
+
+/// <summary>
+/// The one hub of the process: run queue, timer heap, poller, and the baton. There is no hub thread:
+/// the scheduler runs on whichever green thread holds the baton when it blocks, so waking a thread is one
+/// handoff (waker → wakee), not two (waker → hub → wakee). A green thread that blocks with nothing else
+/// runnable polls the poller itself; an adopted thread that leaves hands that role to a pooled worker.
+/// </summary>
+public sealed partial class Hub
+{
+    private static Hub? s_instance;
+    private static readonly object s_createLock = new();
+
+    [ThreadStatic] private static GreenThread? t_current;
+
+    private readonly IPoller _poller;
+    private readonly RunQueue _runq = new();
+    private readonly TimerHeap _timers = new();
+    private readonly ThreadCeiling _ceiling = new();
+    private readonly Stack<Worker> _idleWorkers = new();
+    private readonly List<GreenThread> _adopted = new();
+    private int _roundLeft;
+    private int _alive;            // green threads not yet dead (Interlocked: non-green spawners add)
+    private int _osWorkers;        // OS threads created for workers
+    private int _externalWaits;    // waits an outside thread will end (tpool, native lock owners)
+
+    private Hub(IPoller poller) => _poller = poller;
+
+    /// <summary>
+    /// The process's hub, created on first use. Throws <see cref="PlatformNotSupportedException"/> on a
+    /// platform without a poller implementation (epoll: Linux only).
+    /// </summary>
+    public static Hub Instance
+    {
+        get
+        {
+            if (s_instance is { } h) return h;
+            lock (s_createLock)
+            {
+                return s_instance ??= new Hub(CreatePoller());
+            }
+        }
+    }
+
+    private static IPoller CreatePoller()
+    {
+        if (OperatingSystem.IsLinux()) return new EpollPoller();
+        throw new PlatformNotSupportedException(
+            $"The Evergreen hub has a poller for Linux (epoll) only; this platform is {System.Runtime.InteropServices.RuntimeInformation.OSDescription}.");
+    }
+
+    /// <summary>The logger the hub reports to (unhandled green-thread exceptions, link failures). Defaults to Serilog's <see cref="Log.Logger"/>.</summary>
+    public static ILogger Logger
+    {
+        get => s_logger ?? Log.Logger;
+        set => s_logger = value;
+    }
+
+    private static ILogger? s_logger;
+
+    /// <summary>The green thread running on the calling OS thread, or null.</summary>
+    internal static GreenThread? CurrentGreen => t_current;
+
+    /// <summary>True when the calling thread is a green thread of the hub.</summary>
+    public static bool IsGreenThread => t_current != null;
+
+    /// <summary>Green threads alive (not yet finished), for diagnostics.</summary>
+    public int Alive => Volatile.Read(ref _alive);
+
+    /// <summary>OS threads the hub has created to back green threads.</summary>
+    public int OsThreads => Volatile.Read(ref _osWorkers);
+
+    internal GreenThread RequireCurrent(string operation) => t_current ?? throw new NotGreenThreadException(operation);
+
+    // ------------------------------------------------------------------------------------------
+    // Entry: run code as a green thread on the calling OS thread
+    // ------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Runs <paramref name="body"/> as a green thread on the calling OS thread and returns its result: the
+    /// caller joins the hub for the duration (waiting for the baton if other green threads are running) and
+    /// leaves it afterwards. Already on a green thread, it just calls <paramref name="body"/>. This is how a
+    /// program or test uses the green API without monkey patching.
+    /// </summary>
+    public static T Run<T>(Func<T> body)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        if (t_current != null) return body();
+        var hub = Instance;
+        var self = hub.Adopt(null);
+        try
+        {
+            return body();
+        }
+        finally
+        {
+            hub.Leave(self);
+        }
+    }
+
+    /// <summary>Runs <paramref name="body"/> as a green thread on the calling OS thread; see <see cref="Run{T}(Func{T})"/>.</summary>
+    public static void Run(Action body)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        Run<object?>(() => { body(); return null; });
+    }
+
+    /// <summary>
+    /// Makes the calling OS thread a green thread for good (the monkey patch does this for <c>Main</c> and
+    /// for every patched <c>Thread.Start</c>). Returns once the thread holds the baton.
+    /// </summary>
+    internal GreenThread Adopt(string? name)
+    {
+        var self = new GreenThread(this, null, name ?? Thread.CurrentThread.Name) { IsAdopted = true, Started = true, Parker = new Parker() };
+        self.SavedAffinity = CpuAffinity.PinCurrent();
+        t_current = self;
+        if (!TryTakeIdleBaton())
+        {
+            // _alive is counted under the baton, so a green thread blocking meanwhile cannot see an alive
+            // thread that is not yet reachable and call it a deadlock.
+            Post(() => { Interlocked.Increment(ref _alive); _adopted.Add(self); _runq.PushBack(self); });
+            self.Parker.Park();
+        }
+        else
+        {
+            Interlocked.Increment(ref _alive);
+            _adopted.Add(self);
+        }
+        return self;
+    }
+
+    /// <summary>Ends an adopted green thread: completes it and gives the baton away without waiting for it back.</summary>
+    internal void Leave(GreenThread self)
+    {
+        Debug.Assert(t_current == self && self.IsAdopted);
+        try
+        {
+            self.Complete(null);
+        }
+        finally
+        {
+            _adopted.Remove(self);
+            Interlocked.Decrement(ref _alive);
+            t_current = null;
+            CpuAffinity.Restore(self.SavedAffinity);
+            Guard(() => HandOffLeaving());
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Spawning
+    // ------------------------------------------------------------------------------------------
+
+    internal GreenThread Spawn(Action action, string? name) => Start(new GreenThread(this, action, name), TimeSpan.Zero);
+
+    internal GreenThread<T> Spawn<T>(Func<T> func, string? name) => (GreenThread<T>)Start(new GreenThread<T>(this, func, name), TimeSpan.Zero);
+
+    internal GreenThread SpawnAfter(TimeSpan delay, Action action, string? name) => Start(new GreenThread(this, action, name), delay);
+
+    internal GreenThread<T> SpawnAfter<T>(TimeSpan delay, Func<T> func, string? name) => (GreenThread<T>)Start(new GreenThread<T>(this, func, name), delay);
+
+    /// <summary>
+    /// Binds <paramref name="g"/> to an OS thread now (a parked worker, or a new one), so that the OS-thread
+    /// ceiling surfaces here, at spawn, as <see cref="GreenThreadLimitException"/>; then queues it.
+    /// </summary>
+    private GreenThread Start(GreenThread g, TimeSpan delay)
+    {
+        if (delay < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(delay), delay, "The delay must not be negative.");
+        bool green = t_current != null;
+        Worker w = green && _idleWorkers.Count > 0 ? _idleWorkers.Pop() : CreateWorker();
+        w.Job = g;
+        g.Worker = w;
+        g.Parker = w.Parker;
+        if (green) { Interlocked.Increment(ref _alive); Schedule(g, delay); }
+        else Post(() => { Interlocked.Increment(ref _alive); Schedule(g, delay); });
+        return g;
+    }
+
+    private void Schedule(GreenThread g, TimeSpan delay)
+    {
+        if (delay == TimeSpan.Zero) { _runq.PushBack(g); return; }
+        var t = new StartTimer(g) { Due = Stopwatch.GetTimestamp() + ToTicks(delay) };
+        g.StartTimer = t;
+        _timers.Add(t);
+    }
+
+    private Worker CreateWorker()
+    {
+        _ceiling.BeforeCreate(Volatile.Read(ref _osWorkers));
+        var w = new Worker();
+        var t = new Thread(() => w.Main(this), 256 * 1024) { IsBackground = true, Name = "evergreen-worker" };
+        w.OsThread = t;
+        try
+        {
+            t.Start();
+        }
+        catch (Exception ex) when (ex is OutOfMemoryException or ThreadStartException)
+        {
+            throw new GreenThreadLimitException(
+                $"The runtime could not start another OS thread for a green thread ({_osWorkers} alive): {ex.Message}. " +
+                "Raise vm.max_map_count / kernel.pid_max / kernel.threads-max, or keep fewer green threads alive at once.", _osWorkers, ex);
+        }
+        Interlocked.Increment(ref _osWorkers);
+        return w;
+    }
+
+    internal static long ToTicks(TimeSpan t) => (long)(t.Ticks * (Stopwatch.Frequency / (double)TimeSpan.TicksPerSecond));
+}

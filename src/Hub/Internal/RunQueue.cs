@@ -1,0 +1,42 @@
+namespace Evergreen.Internal;
+
+/// <summary>A growable ring buffer of runnable green threads. Touched only by the baton holder.</summary>
+internal sealed class RunQueue
+{
+    private GreenThread?[] _items = new GreenThread?[256];
+    private int _head, _count;
+
+    public int Count => _count;
+
+    public void PushBack(GreenThread g)
+    {
+        if (_count == _items.Length) Grow();
+        _items[(_head + _count) & (_items.Length - 1)] = g;
+        _count++;
+    }
+
+    public void PushFront(GreenThread g)
+    {
+        if (_count == _items.Length) Grow();
+        _head = (_head - 1) & (_items.Length - 1);
+        _items[_head] = g;
+        _count++;
+    }
+
+    public GreenThread PopFront()
+    {
+        var g = _items[_head]!;
+        _items[_head] = null;
+        _head = (_head + 1) & (_items.Length - 1);
+        _count--;
+        return g;
+    }
+
+    private void Grow()
+    {
+        var n = new GreenThread?[_items.Length * 2];
+        for (int i = 0; i < _count; i++) n[i] = _items[(_head + i) & (_items.Length - 1)];
+        _items = n;
+        _head = 0;
+    }
+}
