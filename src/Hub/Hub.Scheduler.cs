@@ -147,8 +147,17 @@ public sealed partial class Hub
     {
         if (g.IsDead) return;
         var self = t_current;
-        if (self == null) { Post(() => Kill(g, ex)); return; }
+        // Not Kill again: the posted action runs on whichever thread drains the posts, which may be the target
+        // itself (it would throw the kill out of the scheduler, where it is only logged), a blocking thread
+        // (Yield would re-enter the scheduler) or a worker with no current green thread (it would re-post forever).
+        if (self == null) { Post(() => { if (!g.IsDead) ThrowKill(g, ex); }); return; }
         if (g == self) throw ex;
+        ThrowKill(g, ex);
+        Yield(self); // let the target handle it before Kill returns (eventlet's kill is synchronous)
+    }
+
+    private void ThrowKill(GreenThread g, Exception ex)
+    {
         if (g.StartTimer is { } st)
         {
             // spawn_after not yet due: run it now so it dies at once with the exception and its links fire.
@@ -157,7 +166,6 @@ public sealed partial class Hub
             _runq.PushBack(g);
         }
         Throw(g, ex);
-        Yield(self); // let the target handle it before Kill returns (eventlet's kill is synchronous)
     }
 
     // ------------------------------------------------------------------------------------------

@@ -10,11 +10,26 @@ internal sealed class ThreadCeiling
 {
     private const int MapsPerThreadBound = 8;   // measured ~4; be conservative between checks
     private const int ReservedMaps = 4096;      // head-room for the runtime (GC regions, JIT code heaps, sockets)
-    private readonly long _maxMaps = ReadLong("/proc/sys/vm/max_map_count", 65530);
-    private readonly long _pidMax = ReadLong("/proc/sys/kernel/pid_max", 32768);
-    private readonly long _threadsMax = ReadLong("/proc/sys/kernel/threads-max", long.MaxValue);
+    private readonly long _maxMaps;
+    private readonly long _pidMax;
+    private readonly long _threadsMax;
     private long _mapsAtLastCheck;
     private int _creationsUntilCheck;
+
+    /// <summary>Reads the kernel's limits from /proc.</summary>
+    public ThreadCeiling()
+        : this(ReadLong("/proc/sys/vm/max_map_count", 65530), ReadLong("/proc/sys/kernel/pid_max", 32768),
+               ReadLong("/proc/sys/kernel/threads-max", long.MaxValue))
+    {
+    }
+
+    /// <summary>Uses the given limits instead of the kernel's: a seam for tests, which must not exhaust real threads.</summary>
+    internal ThreadCeiling(long maxMaps, long pidMax, long threadsMax)
+    {
+        _maxMaps = maxMaps;
+        _pidMax = pidMax;
+        _threadsMax = threadsMax;
+    }
 
     /// <summary>Called (under the hub's creation lock) before every new OS thread for a green thread.</summary>
     public void BeforeCreate(int greenOsThreads)

@@ -76,9 +76,16 @@ public class Event<T>
     {
         if (!Hub.IsGreenThread)
         {
-            Hub.Instance.Post(() => Deliver(value, error));
+            // Not Deliver again: a posted action runs under the baton but maybe on a thread with no current
+            // green thread (a worker polling), where re-checking IsGreenThread would re-post it forever.
+            Hub.Instance.Post(() => DeliverUnderBaton(value, error));
             return;
         }
+        DeliverUnderBaton(value, error);
+    }
+
+    private void DeliverUnderBaton(T value, ExceptionDispatchInfo? error)
+    {
         if (_ready) throw new InvalidOperationException("The event was already sent; call Reset() before sending it again.");
         _value = value;
         _error = error;

@@ -1,0 +1,317 @@
+using System.Collections;
+using System.Net;
+using System.Net.Sockets;
+using Evergreen.IO.Internal;
+
+namespace Evergreen.IO;
+
+public static partial class GreenSocket
+{
+    // ------------------------------------------------------------------------------------------
+    // Accept / Connect
+    // ------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Green <see cref="Socket.Accept"/>: parks the green thread until a connection arrives and returns it. The
+    /// accepted socket is blocking from the user's point of view (as the BCL gives it) and already set up for
+    /// green use. A close of the listener by another green thread meanwhile throws
+    /// <see cref="SocketException"/> <see cref="SocketError.Interrupted"/>, as .NET does on Linux.
+    /// </summary>
+    /// <exception cref="SocketException">The accept failed (Interrupted when the listener was closed meanwhile).</exception>
+    /// <exception cref="ObjectDisposedException">The listener was already closed.</exception>
+    public static Socket Accept(Socket s)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        if (!NativeScope.GreenCaller)
+        {
+            RestoreForNative(s);
+            return NativeSocket.Accept(s);
+        }
+        var st = Prepare(s);
+        if (st == null) return NativeSocket.Accept(s);
+        while (true)
+        {
+            Socket accepted;
+            try
+            {
+                accepted = NativeSocket.Accept(s);
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.WouldBlock)
+            {
+                // The BCL reports EAGAIN on a non-blocking listener only by throwing; one exception a park.
+                var err = WaitReady(s, st, read: true, -1, SocketError.Interrupted);
+                if (err != SocketError.Success) throw Error(err);
+                KeepNonBlocking(s);
+                continue;
+            }
+            // On Linux the accepted socket inherits O_NONBLOCK from the listener: record it as taken over so
+            // it needs no second fcntl on first use, and so non-green users get it back blocking.
+            NativeSocket.GoNonBlocking(accepted); // make sure the BCL knows; GetBlocking answers the user's view
+            var ast = new SocketState(NativeSocket.Fd(accepted));
+            s_states.AddOrUpdate(accepted, ast);
+            Claim(ast);
+            return accepted;
+        }
+    }
+
+    /// <summary>
+    /// Green <see cref="Socket.Connect(EndPoint)"/>: starts a non-blocking connect and parks the green thread until
+    /// it completes. A refused connect throws <see cref="SocketException"/>
+    /// <see cref="SocketError.ConnectionRefused"/> naming the endpoint, as the BCL does. Like a blocking BCL
+    /// connect there is no timeout of its own; use a <see cref="Timeout"/> scope.
+    /// </summary>
+    /// <exception cref="SocketException">The connect failed.</exception>
+    public static void Connect(Socket s, EndPoint remoteEP)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        ArgumentNullException.ThrowIfNull(remoteEP);
+        if (!NativeScope.GreenCaller)
+        {
+            RestoreForNative(s);
+            NativeSocket.Connect(s, remoteEP);
+            return;
+        }
+        if (remoteEP is DnsEndPoint dns)
+        {
+            Connect(s, dns.Host, dns.Port);
+            return;
+        }
+        var st = Prepare(s);
+        if (st == null)
+        {
+            NativeSocket.Connect(s, remoteEP);
+            return;
+        }
+        try
+        {
+            NativeSocket.Connect(s, remoteEP);
+            return; // loopback can complete at once
+        }
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.WouldBlock or SocketError.InProgress)
+        {
+            // EINPROGRESS: wait below
+        }
+        var waited = WaitReady(s, st, read: false, -1, SocketError.ConnectionAborted);
+        var result = waited != SocketError.Success
+            ? waited
+            : (SocketError)(int)s.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error)!;
+        if (result != SocketError.Success)
+        {
+            NativeSocket.ClearConnectInProgress(s);
+            throw new SocketException((int)result, $"{Error(result).Message} {remoteEP}");
+        }
+        // Reading Connected completes .NET's own bookkeeping of a non-blocking connect (connected flag,
+        // remote endpoint), exactly as a user of a non-blocking socket would.
+        _ = s.Connected;
+    }
+
+    /// <summary>Green <see cref="Socket.Connect(IPAddress, int)"/>; see <see cref="Connect(Socket, EndPoint)"/>.</summary>
+    /// <exception cref="SocketException">The connect failed.</exception>
+    public static void Connect(Socket s, IPAddress address, int port)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        Connect(s, new IPEndPoint(address, port));
+    }
+
+    /// <summary>
+    /// Green <see cref="Socket.Connect(IPAddress[], int)"/>: tries each address of a family the socket can use, in
+    /// order, and throws the last failure if none connects.
+    /// </summary>
+    /// <exception cref="SocketException">No address connected.</exception>
+    public static void Connect(Socket s, IPAddress[] addresses, int port)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        ArgumentNullException.ThrowIfNull(addresses);
+        if (addresses.Length == 0) throw new ArgumentException("No addresses to connect to.", nameof(addresses));
+        Exception? last = null;
+        foreach (var a in addresses)
+        {
+            bool usable = a.AddressFamily == s.AddressFamily ||
+                          (s.AddressFamily == AddressFamily.InterNetworkV6 && s.DualMode && a.AddressFamily == AddressFamily.InterNetwork);
+            if (!usable) continue;
+            try
+            {
+                Connect(s, new IPEndPoint(a, port));
+                return;
+            }
+            catch (SocketException e)
+            {
+                last = e;
+            }
+        }
+        throw last ?? new ArgumentException("None of the addresses is of the socket's address family.", nameof(addresses));
+    }
+
+    /// <summary>
+    /// Green <see cref="Socket.Connect(string, int)"/>: resolves <paramref name="host"/> with
+    /// <see cref="GreenDns.GetHostAddresses(string)"/> (the system resolver on a tpool thread) and connects as
+    /// <see cref="Connect(Socket, IPAddress[], int)"/> does.
+    /// </summary>
+    /// <exception cref="SocketException">Resolution or the connect failed.</exception>
+    public static void Connect(Socket s, string host, int port)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        ArgumentNullException.ThrowIfNull(host);
+        if (!NativeScope.GreenCaller)
+        {
+            RestoreForNative(s);
+            s.Connect(host, port);
+            return;
+        }
+        Connect(s, GreenDns.GetHostAddresses(host), port);
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Shutdown / Close
+    // ------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// <see cref="Socket.Shutdown"/> (never blocks): listed so the patch surface is complete. A green thread
+    /// waiting to read the socket wakes to EOF, as a blocking reader does.
+    /// </summary>
+    /// <exception cref="SocketException">The shutdown failed (e.g. NotConnected).</exception>
+    public static void Shutdown(Socket s, SocketShutdown how)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        NativeSocket.Shutdown(s, how);
+    }
+
+    /// <summary>
+    /// Green <see cref="Socket.Close()"/>: wakes any green thread waiting on the socket with the error .NET gives
+    /// a blocking call whose socket is closed under it (Receive/Send: <see cref="SocketError.ConnectionAborted"/>;
+    /// Accept: <see cref="SocketError.Interrupted"/>), makes the hub forget the fd (its number will be reused),
+    /// then closes. Callable from any thread; off the hub the wake-up is posted to it.
+    /// </summary>
+    public static void Close(Socket s)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        Forget(s);
+        NativeSocket.Close(s);
+    }
+
+    /// <summary>Green <see cref="Socket.Close(int)"/> (linger <paramref name="timeout"/> seconds); see <see cref="Close(Socket)"/>.</summary>
+    public static void Close(Socket s, int timeout)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        Forget(s);
+        NativeSocket.CloseTimeout(s, timeout);
+    }
+
+    /// <summary>Green <see cref="Socket.Dispose()"/>: the same as <see cref="Close(Socket)"/>.</summary>
+    public static void Dispose(Socket s) => Close(s);
+
+    internal static void Forget(Socket s)
+    {
+        if (!s_states.TryGetValue(s, out var st) || st.Closed) return;
+        st.Closed = true;
+        if (Hub.IsGreenThread) ForgetOnHub(st);
+        else Hub.Instance.Post(() => ForgetOnHub(st));
+    }
+
+    private static void ForgetOnHub(SocketState st)
+    {
+        var hub = Hub.Instance;
+        // Only the state that owns the fd number may drop it: after a post the number may belong to a new socket.
+        if (!s_fdOwners.TryGetValue(st.Fd, out var owner) || owner != st) return;
+        s_fdOwners.Remove(st.Fd);
+        hub.ForgetFd(st.Fd, s_closedSignal);
+        st.ExtraReaders?.WakeAll(hub, true);
+        st.ExtraWriters?.WakeAll(hub, true);
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Poll / Select / Blocking
+    // ------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Green <see cref="Socket.Poll(int, SelectMode)"/>: for <see cref="SelectMode.SelectRead"/> and
+    /// <see cref="SelectMode.SelectWrite"/> parks the green thread on the hub's poller for up to
+    /// <paramref name="microSeconds"/> (negative: forever); <see cref="SelectMode.SelectError"/> with a wait runs
+    /// the native poll on a tpool thread. Counts as a reader (writer) for the one-waiter guard.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The socket is closed (also when closed during the wait).</exception>
+    public static bool Poll(Socket s, int microSeconds, SelectMode mode)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        if (!NativeScope.GreenCaller || microSeconds == 0) return NativeSocket.Poll(s, microSeconds, mode);
+        if (NativeSocket.Poll(s, 0, mode)) return true;
+        if (mode == SelectMode.SelectError) return Tpool.Execute(() => NativeSocket.Poll(s, microSeconds, mode));
+        var st = StateOf(s);
+        long deadline = microSeconds < 0 ? -1 : Green.Now + Hub.ToTicks(TimeSpan.FromTicks(microSeconds * 10L));
+        while (true)
+        {
+            long left = deadline < 0 ? -1 : Math.Max(0, deadline - Green.Now);
+            var err = WaitReady(s, st, mode == SelectMode.SelectRead, left, SocketError.OperationAborted);
+            // Closed meanwhile: the native poll throws ObjectDisposedException, as the BCL does.
+            if (NativeSocket.Poll(s, 0, mode)) return true;
+            if (err == SocketError.TimedOut) return false;
+        }
+    }
+
+    /// <summary>Green <see cref="Socket.Poll(TimeSpan, SelectMode)"/>; see <see cref="Poll(Socket, int, SelectMode)"/>.</summary>
+    public static bool Poll(Socket s, TimeSpan timeout, SelectMode mode)
+    {
+        long us = timeout == System.Threading.Timeout.InfiniteTimeSpan ? -1 : (long)timeout.TotalMicroseconds;
+        if (us < -1 || us > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(timeout));
+        return Poll(s, (int)us, mode);
+    }
+
+    /// <summary>
+    /// Green <see cref="Socket.Select(IList, IList, IList, int)"/>: runs the native select on a tpool thread
+    /// while the green thread waits greenly (eventlet's green select does the same kind of hand-off). The
+    /// lists are filtered in place as by the BCL. If the green thread is killed meanwhile, the native select
+    /// still finishes (and edits the lists) in the background.
+    /// </summary>
+    /// <exception cref="SocketException">The select failed.</exception>
+    public static void Select(IList? checkRead, IList? checkWrite, IList? checkError, int microSeconds)
+    {
+        if (!NativeScope.GreenCaller || microSeconds == 0)
+        {
+            NativeSocket.Select(checkRead, checkWrite, checkError, microSeconds);
+            return;
+        }
+        Tpool.Execute(() => NativeSocket.Select(checkRead, checkWrite, checkError, microSeconds));
+    }
+
+    /// <summary>Green <see cref="Socket.Select(IList, IList, IList, TimeSpan)"/>; see <see cref="Select(IList, IList, IList, int)"/>.</summary>
+    public static void Select(IList? checkRead, IList? checkWrite, IList? checkError, TimeSpan timeout)
+    {
+        long us = timeout == System.Threading.Timeout.InfiniteTimeSpan ? -1 : (long)timeout.TotalMicroseconds;
+        if (us < -1 || us > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(timeout));
+        Select(checkRead, checkWrite, checkError, (int)us);
+    }
+
+    /// <summary>
+    /// The blocking mode the user asked for (the patch target of <see cref="Socket.Blocking"/>'s getter): true for
+    /// a socket green code made non-blocking underneath on the user's behalf.
+    /// </summary>
+    public static bool GetBlocking(Socket s)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        if (NativeSocket.GetBlocking(s)) return true;
+        return s_states.TryGetValue(s, out var st) && st.UserBlocking && !st.Closed;
+    }
+
+    /// <summary>
+    /// Sets the blocking mode the user asks for (the patch target of <see cref="Socket.Blocking"/>'s setter): false
+    /// makes later green calls make one attempt and fail with WouldBlock, as .NET does.
+    /// </summary>
+    public static void SetBlocking(Socket s, bool blocking)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        if (s_states.TryGetValue(s, out var st)) st.UserBlocking = blocking;
+        // A green call on a socket set back to blocking takes it over again (Prepare sees the OS mode).
+        NativeSocket.SetBlocking(s, blocking);
+    }
+
+    /// <summary>
+    /// Allows (or forbids again, the default) several green threads to wait to read, or to write,
+    /// <paramref name="s"/> at the same time (eventlet's <c>hub_prevent_multiple_readers(False)</c>). When allowed,
+    /// every waiter retries whenever the socket becomes ready and those that find nothing wait again.
+    /// </summary>
+    public static void AllowConcurrentWaiters(Socket s, bool allow)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        StateOf(s).AllowConcurrent = allow;
+    }
+}

@@ -1,0 +1,122 @@
+using System.Net;
+using System.Net.Sockets;
+using Evergreen.IO.Internal;
+
+namespace Evergreen.IO;
+
+public static partial class GreenSocket
+{
+    /// <summary>
+    /// Green <see cref="Socket.ReceiveFrom(Span{byte}, SocketFlags, ref EndPoint)"/>: the core of every ReceiveFrom
+    /// overload. Parks the green thread until a datagram arrives or <see cref="Socket.ReceiveTimeout"/> passes
+    /// (<see cref="SocketException"/> <see cref="SocketError.TimedOut"/>).
+    /// </summary>
+    /// <exception cref="SocketException">The receive failed (TimedOut, ConnectionAborted when closed meanwhile, ...).</exception>
+    public static int ReceiveFrom(Socket s, Span<byte> buffer, SocketFlags socketFlags, ref EndPoint remoteEP)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        if (!NativeScope.GreenCaller)
+        {
+            RestoreForNative(s);
+            return NativeSocket.ReceiveFrom(s, buffer, socketFlags, ref remoteEP);
+        }
+        var st = Prepare(s);
+        if (st == null) return NativeSocket.ReceiveFrom(s, buffer, socketFlags, ref remoteEP);
+        long deadline = 0;
+        while (true)
+        {
+            try
+            {
+                return NativeSocket.ReceiveFrom(s, buffer, socketFlags, ref remoteEP);
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.WouldBlock)
+            {
+                // The BCL reports EAGAIN here only by throwing: one exception each time the queue runs dry.
+            }
+            var err = WaitReady(s, st, read: true, Remaining(ref deadline, s.ReceiveTimeout), SocketError.ConnectionAborted);
+            if (err != SocketError.Success) throw Error(err);
+            KeepNonBlocking(s);
+        }
+    }
+
+    /// <summary>Green <see cref="Socket.ReceiveFrom(Span{byte}, ref EndPoint)"/>; see <see cref="ReceiveFrom(Socket, Span{byte}, SocketFlags, ref EndPoint)"/>.</summary>
+    /// <exception cref="SocketException">The receive failed.</exception>
+    public static int ReceiveFrom(Socket s, Span<byte> buffer, ref EndPoint remoteEP) =>
+        ReceiveFrom(s, buffer, SocketFlags.None, ref remoteEP);
+
+    /// <summary>Green <see cref="Socket.ReceiveFrom(byte[], int, int, SocketFlags, ref EndPoint)"/>; see <see cref="ReceiveFrom(Socket, Span{byte}, SocketFlags, ref EndPoint)"/>.</summary>
+    /// <exception cref="SocketException">The receive failed.</exception>
+    public static int ReceiveFrom(Socket s, byte[] buffer, int offset, int size, SocketFlags socketFlags, ref EndPoint remoteEP) =>
+        ReceiveFrom(s, Slice(buffer, offset, size), socketFlags, ref remoteEP);
+
+    /// <summary>Green <see cref="Socket.ReceiveFrom(byte[], int, SocketFlags, ref EndPoint)"/>; see <see cref="ReceiveFrom(Socket, Span{byte}, SocketFlags, ref EndPoint)"/>.</summary>
+    /// <exception cref="SocketException">The receive failed.</exception>
+    public static int ReceiveFrom(Socket s, byte[] buffer, int size, SocketFlags socketFlags, ref EndPoint remoteEP) =>
+        ReceiveFrom(s, Slice(buffer, 0, size), socketFlags, ref remoteEP);
+
+    /// <summary>Green <see cref="Socket.ReceiveFrom(byte[], SocketFlags, ref EndPoint)"/>; see <see cref="ReceiveFrom(Socket, Span{byte}, SocketFlags, ref EndPoint)"/>.</summary>
+    /// <exception cref="SocketException">The receive failed.</exception>
+    public static int ReceiveFrom(Socket s, byte[] buffer, SocketFlags socketFlags, ref EndPoint remoteEP) =>
+        ReceiveFrom(s, Slice(buffer, 0, buffer?.Length ?? 0), socketFlags, ref remoteEP);
+
+    /// <summary>Green <see cref="Socket.ReceiveFrom(byte[], ref EndPoint)"/>; see <see cref="ReceiveFrom(Socket, Span{byte}, SocketFlags, ref EndPoint)"/>.</summary>
+    /// <exception cref="SocketException">The receive failed.</exception>
+    public static int ReceiveFrom(Socket s, byte[] buffer, ref EndPoint remoteEP) =>
+        ReceiveFrom(s, buffer, SocketFlags.None, ref remoteEP);
+
+    /// <summary>
+    /// Green <see cref="Socket.SendTo(ReadOnlySpan{byte}, SocketFlags, EndPoint)"/>: the core of every SendTo
+    /// overload. A datagram goes whole or not at all; when the send buffer is full the green thread parks until
+    /// it has room (or <see cref="Socket.SendTimeout"/> passes).
+    /// </summary>
+    /// <exception cref="SocketException">The send failed.</exception>
+    public static int SendTo(Socket s, ReadOnlySpan<byte> buffer, SocketFlags socketFlags, EndPoint remoteEP)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        if (!NativeScope.GreenCaller)
+        {
+            RestoreForNative(s);
+            return NativeSocket.SendTo(s, buffer, socketFlags, remoteEP);
+        }
+        var st = Prepare(s);
+        if (st == null) return NativeSocket.SendTo(s, buffer, socketFlags, remoteEP);
+        long deadline = 0;
+        while (true)
+        {
+            try
+            {
+                return NativeSocket.SendTo(s, buffer, socketFlags, remoteEP);
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.WouldBlock)
+            {
+                // Send buffer full: wait below.
+            }
+            var err = WaitReady(s, st, read: false, Remaining(ref deadline, s.SendTimeout), SocketError.ConnectionAborted);
+            if (err != SocketError.Success) throw Error(err);
+            KeepNonBlocking(s);
+        }
+    }
+
+    /// <summary>Green <see cref="Socket.SendTo(ReadOnlySpan{byte}, EndPoint)"/>; see <see cref="SendTo(Socket, ReadOnlySpan{byte}, SocketFlags, EndPoint)"/>.</summary>
+    /// <exception cref="SocketException">The send failed.</exception>
+    public static int SendTo(Socket s, ReadOnlySpan<byte> buffer, EndPoint remoteEP) => SendTo(s, buffer, SocketFlags.None, remoteEP);
+
+    /// <summary>Green <see cref="Socket.SendTo(byte[], int, int, SocketFlags, EndPoint)"/>; see <see cref="SendTo(Socket, ReadOnlySpan{byte}, SocketFlags, EndPoint)"/>.</summary>
+    /// <exception cref="SocketException">The send failed.</exception>
+    public static int SendTo(Socket s, byte[] buffer, int offset, int size, SocketFlags socketFlags, EndPoint remoteEP) =>
+        SendTo(s, Slice(buffer, offset, size), socketFlags, remoteEP);
+
+    /// <summary>Green <see cref="Socket.SendTo(byte[], int, SocketFlags, EndPoint)"/>; see <see cref="SendTo(Socket, ReadOnlySpan{byte}, SocketFlags, EndPoint)"/>.</summary>
+    /// <exception cref="SocketException">The send failed.</exception>
+    public static int SendTo(Socket s, byte[] buffer, int size, SocketFlags socketFlags, EndPoint remoteEP) =>
+        SendTo(s, Slice(buffer, 0, size), socketFlags, remoteEP);
+
+    /// <summary>Green <see cref="Socket.SendTo(byte[], SocketFlags, EndPoint)"/>; see <see cref="SendTo(Socket, ReadOnlySpan{byte}, SocketFlags, EndPoint)"/>.</summary>
+    /// <exception cref="SocketException">The send failed.</exception>
+    public static int SendTo(Socket s, byte[] buffer, SocketFlags socketFlags, EndPoint remoteEP) =>
+        SendTo(s, Slice(buffer, 0, buffer?.Length ?? 0), socketFlags, remoteEP);
+
+    /// <summary>Green <see cref="Socket.SendTo(byte[], EndPoint)"/>; see <see cref="SendTo(Socket, ReadOnlySpan{byte}, SocketFlags, EndPoint)"/>.</summary>
+    /// <exception cref="SocketException">The send failed.</exception>
+    public static int SendTo(Socket s, byte[] buffer, EndPoint remoteEP) => SendTo(s, buffer, SocketFlags.None, remoteEP);
+}

@@ -1,0 +1,249 @@
+using System.Net.Sockets;
+using Evergreen.IO.Internal;
+
+namespace Evergreen.IO;
+
+/// <summary>
+/// Green versions of <see cref="Socket"/>'s blocking operations (eventlet.green.socket): one static function per
+/// BCL member, taking the socket as its first parameter and otherwise mirroring the BCL signature, so that the
+/// monkey patch can route each member here. On a green thread a blocking call parks only the calling green
+/// thread on the hub's poller while other green threads run; the socket's <see cref="Socket.ReceiveTimeout"/> /
+/// <see cref="Socket.SendTimeout"/> are honoured and every failure is the one .NET gives for a blocking socket.
+/// On any other thread each function simply calls the BCL member (plain blocking behaviour).
+/// </summary>
+/// <remarks>
+/// While green code uses a socket the OS socket is non-blocking; the blocking mode the user asked for is
+/// remembered (<see cref="GetBlocking"/>, <see cref="SetBlocking"/>). A socket the user made non-blocking gets one
+/// attempt and .NET's <see cref="SocketError.WouldBlock"/>, as without patching. Only one green thread may wait to
+/// read (and one to write) a socket at a time unless <see cref="AllowConcurrentWaiters"/> says otherwise.
+/// </remarks>
+public static partial class GreenSocket
+{
+    /// <summary>
+    /// What this class replaces (eventlet's <c>__patched__</c>): each <see cref="Socket"/> member → the green
+    /// function. Convention: instance member <c>Socket.M(args)</c> → <c>GreenSocket.M(Socket, args)</c>; static
+    /// <c>Socket.Select</c> → <c>GreenSocket.Select</c>; property accessors → Get/Set functions.
+    /// </summary>
+    internal static readonly (string Original, string Replacement)[] Patched =
+    [
+        ("Socket.Receive(byte[])", "GreenSocket.Receive(Socket, byte[])"),
+        ("Socket.Receive(byte[], SocketFlags)", "GreenSocket.Receive(Socket, byte[], SocketFlags)"),
+        ("Socket.Receive(byte[], int, SocketFlags)", "GreenSocket.Receive(Socket, byte[], int, SocketFlags)"),
+        ("Socket.Receive(byte[], int, int, SocketFlags)", "GreenSocket.Receive(Socket, byte[], int, int, SocketFlags)"),
+        ("Socket.Receive(byte[], int, int, SocketFlags, out SocketError)", "GreenSocket.Receive(Socket, byte[], int, int, SocketFlags, out SocketError)"),
+        ("Socket.Receive(Span<byte>)", "GreenSocket.Receive(Socket, Span<byte>)"),
+        ("Socket.Receive(Span<byte>, SocketFlags)", "GreenSocket.Receive(Socket, Span<byte>, SocketFlags)"),
+        ("Socket.Receive(Span<byte>, SocketFlags, out SocketError)", "GreenSocket.Receive(Socket, Span<byte>, SocketFlags, out SocketError)"),
+        ("Socket.Send(byte[])", "GreenSocket.Send(Socket, byte[])"),
+        ("Socket.Send(byte[], SocketFlags)", "GreenSocket.Send(Socket, byte[], SocketFlags)"),
+        ("Socket.Send(byte[], int, SocketFlags)", "GreenSocket.Send(Socket, byte[], int, SocketFlags)"),
+        ("Socket.Send(byte[], int, int, SocketFlags)", "GreenSocket.Send(Socket, byte[], int, int, SocketFlags)"),
+        ("Socket.Send(byte[], int, int, SocketFlags, out SocketError)", "GreenSocket.Send(Socket, byte[], int, int, SocketFlags, out SocketError)"),
+        ("Socket.Send(ReadOnlySpan<byte>)", "GreenSocket.Send(Socket, ReadOnlySpan<byte>)"),
+        ("Socket.Send(ReadOnlySpan<byte>, SocketFlags)", "GreenSocket.Send(Socket, ReadOnlySpan<byte>, SocketFlags)"),
+        ("Socket.Send(ReadOnlySpan<byte>, SocketFlags, out SocketError)", "GreenSocket.Send(Socket, ReadOnlySpan<byte>, SocketFlags, out SocketError)"),
+        ("Socket.Send(IList<ArraySegment<byte>>)", "GreenSocket.Send(Socket, IList<ArraySegment<byte>>)"),
+        ("Socket.Send(IList<ArraySegment<byte>>, SocketFlags)", "GreenSocket.Send(Socket, IList<ArraySegment<byte>>, SocketFlags)"),
+        ("Socket.ReceiveFrom(byte[], ref EndPoint)", "GreenSocket.ReceiveFrom(Socket, byte[], ref EndPoint)"),
+        ("Socket.ReceiveFrom(byte[], SocketFlags, ref EndPoint)", "GreenSocket.ReceiveFrom(Socket, byte[], SocketFlags, ref EndPoint)"),
+        ("Socket.ReceiveFrom(byte[], int, SocketFlags, ref EndPoint)", "GreenSocket.ReceiveFrom(Socket, byte[], int, SocketFlags, ref EndPoint)"),
+        ("Socket.ReceiveFrom(byte[], int, int, SocketFlags, ref EndPoint)", "GreenSocket.ReceiveFrom(Socket, byte[], int, int, SocketFlags, ref EndPoint)"),
+        ("Socket.ReceiveFrom(Span<byte>, ref EndPoint)", "GreenSocket.ReceiveFrom(Socket, Span<byte>, ref EndPoint)"),
+        ("Socket.ReceiveFrom(Span<byte>, SocketFlags, ref EndPoint)", "GreenSocket.ReceiveFrom(Socket, Span<byte>, SocketFlags, ref EndPoint)"),
+        ("Socket.SendTo(byte[], EndPoint)", "GreenSocket.SendTo(Socket, byte[], EndPoint)"),
+        ("Socket.SendTo(byte[], SocketFlags, EndPoint)", "GreenSocket.SendTo(Socket, byte[], SocketFlags, EndPoint)"),
+        ("Socket.SendTo(byte[], int, SocketFlags, EndPoint)", "GreenSocket.SendTo(Socket, byte[], int, SocketFlags, EndPoint)"),
+        ("Socket.SendTo(byte[], int, int, SocketFlags, EndPoint)", "GreenSocket.SendTo(Socket, byte[], int, int, SocketFlags, EndPoint)"),
+        ("Socket.SendTo(ReadOnlySpan<byte>, EndPoint)", "GreenSocket.SendTo(Socket, ReadOnlySpan<byte>, EndPoint)"),
+        ("Socket.SendTo(ReadOnlySpan<byte>, SocketFlags, EndPoint)", "GreenSocket.SendTo(Socket, ReadOnlySpan<byte>, SocketFlags, EndPoint)"),
+        ("Socket.Accept()", "GreenSocket.Accept(Socket)"),
+        ("Socket.Connect(EndPoint)", "GreenSocket.Connect(Socket, EndPoint)"),
+        ("Socket.Connect(IPAddress, int)", "GreenSocket.Connect(Socket, IPAddress, int)"),
+        ("Socket.Connect(IPAddress[], int)", "GreenSocket.Connect(Socket, IPAddress[], int)"),
+        ("Socket.Connect(string, int)", "GreenSocket.Connect(Socket, string, int)"),
+        ("Socket.Shutdown(SocketShutdown)", "GreenSocket.Shutdown(Socket, SocketShutdown)"),
+        ("Socket.Close()", "GreenSocket.Close(Socket)"),
+        ("Socket.Close(int)", "GreenSocket.Close(Socket, int)"),
+        ("Socket.Dispose()", "GreenSocket.Dispose(Socket)"),
+        ("Socket.Poll(int, SelectMode)", "GreenSocket.Poll(Socket, int, SelectMode)"),
+        ("Socket.Poll(TimeSpan, SelectMode)", "GreenSocket.Poll(Socket, TimeSpan, SelectMode)"),
+        ("Socket.Select(IList, IList, IList, int)", "GreenSocket.Select(IList, IList, IList, int)"),
+        ("Socket.Select(IList, IList, IList, TimeSpan)", "GreenSocket.Select(IList, IList, IList, TimeSpan)"),
+        ("Socket.get_Blocking", "GreenSocket.GetBlocking(Socket)"),
+        ("Socket.set_Blocking", "GreenSocket.SetBlocking(Socket, bool)"),
+    ];
+
+    // ------------------------------------------------------------------------------------------
+    // Receive
+    // ------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Receives into <paramref name="buffer"/> (<see cref="Socket.Receive(Span{byte}, SocketFlags, out SocketError)"/>):
+    /// the core every Receive overload uses. On a green thread it parks the caller until data, EOF (0), an
+    /// error, or the socket's <see cref="Socket.ReceiveTimeout"/> (<paramref name="errorCode"/> =
+    /// <see cref="SocketError.TimedOut"/>). A close by another green thread meanwhile gives
+    /// <see cref="SocketError.ConnectionAborted"/>, as .NET does on Linux for a blocking receive.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The socket was already closed.</exception>
+    /// <exception cref="InvalidOperationException">Another green thread is already waiting to read the socket.</exception>
+    public static int Receive(Socket s, Span<byte> buffer, SocketFlags socketFlags, out SocketError errorCode)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        if (!NativeScope.GreenCaller)
+        {
+            RestoreForNative(s);
+            return NativeSocket.Receive(s, buffer, socketFlags, out errorCode);
+        }
+        var st = Prepare(s);
+        if (st == null) return NativeSocket.Receive(s, buffer, socketFlags, out errorCode);
+        long deadline = 0;
+        while (true)
+        {
+            int n = NativeSocket.Receive(s, buffer, socketFlags, out errorCode);
+            if (errorCode != SocketError.WouldBlock) return n;
+            errorCode = WaitReady(s, st, read: true, Remaining(ref deadline, s.ReceiveTimeout), SocketError.ConnectionAborted);
+            if (errorCode != SocketError.Success) return 0;
+            KeepNonBlocking(s);
+        }
+    }
+
+    /// <summary>Green <see cref="Socket.Receive(Span{byte}, SocketFlags)"/>; see <see cref="Receive(Socket, Span{byte}, SocketFlags, out SocketError)"/>.</summary>
+    /// <exception cref="SocketException">The receive failed (TimedOut, ConnectionReset, ConnectionAborted when closed meanwhile, ...).</exception>
+    public static int Receive(Socket s, Span<byte> buffer, SocketFlags socketFlags)
+    {
+        int n = Receive(s, buffer, socketFlags, out var e);
+        return e == SocketError.Success ? n : throw Error(e);
+    }
+
+    /// <summary>Green <see cref="Socket.Receive(Span{byte})"/>; see <see cref="Receive(Socket, Span{byte}, SocketFlags, out SocketError)"/>.</summary>
+    /// <exception cref="SocketException">The receive failed.</exception>
+    public static int Receive(Socket s, Span<byte> buffer) => Receive(s, buffer, SocketFlags.None);
+
+    /// <summary>Green <see cref="Socket.Receive(byte[], int, int, SocketFlags, out SocketError)"/>; see <see cref="Receive(Socket, Span{byte}, SocketFlags, out SocketError)"/>.</summary>
+    public static int Receive(Socket s, byte[] buffer, int offset, int size, SocketFlags socketFlags, out SocketError errorCode) =>
+        Receive(s, Slice(buffer, offset, size), socketFlags, out errorCode);
+
+    /// <summary>Green <see cref="Socket.Receive(byte[], int, int, SocketFlags)"/>; see <see cref="Receive(Socket, Span{byte}, SocketFlags, out SocketError)"/>.</summary>
+    /// <exception cref="SocketException">The receive failed.</exception>
+    public static int Receive(Socket s, byte[] buffer, int offset, int size, SocketFlags socketFlags) =>
+        Receive(s, Slice(buffer, offset, size), socketFlags);
+
+    /// <summary>Green <see cref="Socket.Receive(byte[], int, SocketFlags)"/>; see <see cref="Receive(Socket, Span{byte}, SocketFlags, out SocketError)"/>.</summary>
+    /// <exception cref="SocketException">The receive failed.</exception>
+    public static int Receive(Socket s, byte[] buffer, int size, SocketFlags socketFlags) =>
+        Receive(s, Slice(buffer, 0, size), socketFlags);
+
+    /// <summary>Green <see cref="Socket.Receive(byte[], SocketFlags)"/>; see <see cref="Receive(Socket, Span{byte}, SocketFlags, out SocketError)"/>.</summary>
+    /// <exception cref="SocketException">The receive failed.</exception>
+    public static int Receive(Socket s, byte[] buffer, SocketFlags socketFlags) =>
+        Receive(s, Slice(buffer, 0, buffer?.Length ?? 0), socketFlags);
+
+    /// <summary>Green <see cref="Socket.Receive(byte[])"/>; see <see cref="Receive(Socket, Span{byte}, SocketFlags, out SocketError)"/>.</summary>
+    /// <exception cref="SocketException">The receive failed.</exception>
+    public static int Receive(Socket s, byte[] buffer) => Receive(s, buffer, SocketFlags.None);
+
+    // ------------------------------------------------------------------------------------------
+    // Send
+    // ------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Sends all of <paramref name="buffer"/> (<see cref="Socket.Send(ReadOnlySpan{byte}, SocketFlags, out SocketError)"/>):
+    /// the core every Send overload uses. Like a blocking BCL send it returns only when every byte is queued,
+    /// parking the green thread whenever the send buffer is full. <see cref="Socket.SendTimeout"/> bounds each
+    /// wait without progress: it fails with <see cref="SocketError.TimedOut"/> if nothing was sent, and otherwise
+    /// returns the count sent so far (Linux's SO_SNDTIMEO rule). On an error after partial progress the count
+    /// sent is returned with the error.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The socket was already closed.</exception>
+    /// <exception cref="InvalidOperationException">Another green thread is already waiting to write the socket.</exception>
+    public static int Send(Socket s, ReadOnlySpan<byte> buffer, SocketFlags socketFlags, out SocketError errorCode)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        if (!NativeScope.GreenCaller)
+        {
+            RestoreForNative(s);
+            return NativeSocket.Send(s, buffer, socketFlags, out errorCode);
+        }
+        var st = Prepare(s);
+        if (st == null) return NativeSocket.Send(s, buffer, socketFlags, out errorCode);
+        int sent = 0;
+        long deadline = 0;
+        while (true)
+        {
+            int n = NativeSocket.Send(s, buffer.Slice(sent), socketFlags, out errorCode);
+            if (errorCode == SocketError.Success)
+            {
+                sent += n;
+                if (sent == buffer.Length) return sent;
+                deadline = 0; // progress: the send timeout counts from here again
+                continue;     // a short write: the buffer may already have room again, or EAGAIN says it has not
+            }
+            if (errorCode != SocketError.WouldBlock) return sent;
+            errorCode = WaitReady(s, st, read: false, Remaining(ref deadline, s.SendTimeout), SocketError.ConnectionAborted);
+            if (errorCode == SocketError.TimedOut && sent > 0) { errorCode = SocketError.Success; return sent; }
+            if (errorCode != SocketError.Success) return sent;
+            KeepNonBlocking(s);
+        }
+    }
+
+    /// <summary>Green <see cref="Socket.Send(ReadOnlySpan{byte}, SocketFlags)"/>; see <see cref="Send(Socket, ReadOnlySpan{byte}, SocketFlags, out SocketError)"/>.</summary>
+    /// <exception cref="SocketException">The send failed (TimedOut, ConnectionReset, Shutdown, ...).</exception>
+    public static int Send(Socket s, ReadOnlySpan<byte> buffer, SocketFlags socketFlags)
+    {
+        int n = Send(s, buffer, socketFlags, out var e);
+        return e == SocketError.Success ? n : throw Error(e);
+    }
+
+    /// <summary>Green <see cref="Socket.Send(ReadOnlySpan{byte})"/>; see <see cref="Send(Socket, ReadOnlySpan{byte}, SocketFlags, out SocketError)"/>.</summary>
+    /// <exception cref="SocketException">The send failed.</exception>
+    public static int Send(Socket s, ReadOnlySpan<byte> buffer) => Send(s, buffer, SocketFlags.None);
+
+    /// <summary>Green <see cref="Socket.Send(byte[], int, int, SocketFlags, out SocketError)"/>; see <see cref="Send(Socket, ReadOnlySpan{byte}, SocketFlags, out SocketError)"/>.</summary>
+    public static int Send(Socket s, byte[] buffer, int offset, int size, SocketFlags socketFlags, out SocketError errorCode) =>
+        Send(s, Slice(buffer, offset, size), socketFlags, out errorCode);
+
+    /// <summary>Green <see cref="Socket.Send(byte[], int, int, SocketFlags)"/>; see <see cref="Send(Socket, ReadOnlySpan{byte}, SocketFlags, out SocketError)"/>.</summary>
+    /// <exception cref="SocketException">The send failed.</exception>
+    public static int Send(Socket s, byte[] buffer, int offset, int size, SocketFlags socketFlags) =>
+        Send(s, Slice(buffer, offset, size), socketFlags);
+
+    /// <summary>Green <see cref="Socket.Send(byte[], int, SocketFlags)"/>; see <see cref="Send(Socket, ReadOnlySpan{byte}, SocketFlags, out SocketError)"/>.</summary>
+    /// <exception cref="SocketException">The send failed.</exception>
+    public static int Send(Socket s, byte[] buffer, int size, SocketFlags socketFlags) =>
+        Send(s, Slice(buffer, 0, size), socketFlags);
+
+    /// <summary>Green <see cref="Socket.Send(byte[], SocketFlags)"/>; see <see cref="Send(Socket, ReadOnlySpan{byte}, SocketFlags, out SocketError)"/>.</summary>
+    /// <exception cref="SocketException">The send failed.</exception>
+    public static int Send(Socket s, byte[] buffer, SocketFlags socketFlags) =>
+        Send(s, Slice(buffer, 0, buffer?.Length ?? 0), socketFlags);
+
+    /// <summary>Green <see cref="Socket.Send(byte[])"/>; see <see cref="Send(Socket, ReadOnlySpan{byte}, SocketFlags, out SocketError)"/>.</summary>
+    /// <exception cref="SocketException">The send failed.</exception>
+    public static int Send(Socket s, byte[] buffer) => Send(s, buffer, SocketFlags.None);
+
+    /// <summary>
+    /// Green <see cref="Socket.Send(IList{ArraySegment{byte}}, SocketFlags)"/>: sends the segments in order, all
+    /// of each, as one blocking gather-send would. Returns the total sent.
+    /// </summary>
+    /// <exception cref="SocketException">The send failed.</exception>
+    public static int Send(Socket s, IList<ArraySegment<byte>> buffers, SocketFlags socketFlags)
+    {
+        ArgumentNullException.ThrowIfNull(buffers);
+        int total = 0;
+        foreach (var seg in buffers) total += Send(s, seg.AsSpan(), socketFlags);
+        return total;
+    }
+
+    /// <summary>Green <see cref="Socket.Send(IList{ArraySegment{byte}})"/>; see <see cref="Send(Socket, IList{ArraySegment{byte}}, SocketFlags)"/>.</summary>
+    /// <exception cref="SocketException">The send failed.</exception>
+    public static int Send(Socket s, IList<ArraySegment<byte>> buffers) => Send(s, buffers, SocketFlags.None);
+
+    /// <summary>Checks an (offset, size) window the way the BCL does and returns it as a span.</summary>
+    private static Span<byte> Slice(byte[]? buffer, int offset, int size)
+    {
+        ArgumentNullException.ThrowIfNull(buffer);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)offset, (uint)buffer.Length, nameof(offset));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)size, (uint)(buffer.Length - offset), nameof(size));
+        return new Span<byte>(buffer, offset, size);
+    }
+}

@@ -1,0 +1,29 @@
+using Evergreen.Internal;
+
+namespace Evergreen.IO.Internal;
+
+/// <summary>
+/// What the green layer remembers about one socket it has taken over: its fd, the blocking mode the user
+/// asked for (the OS socket is non-blocking while green code uses it), and who is waiting on it. Touched
+/// only by the baton holder, except <see cref="Closed"/> (set by any closer).
+/// </summary>
+internal sealed class SocketState(int fd)
+{
+    /// <summary>The fd at take-over; stable while the socket is open.</summary>
+    public readonly int Fd = fd;
+
+    /// <summary>The blocking mode the user sees and gets (true unless they chose non-blocking).</summary>
+    public bool UserBlocking = true;
+
+    /// <summary>Several green threads may wait to read (or write) at once (eventlet's hub_prevent_multiple_readers(False)).</summary>
+    public bool AllowConcurrent;
+
+    /// <summary>Closed through <see cref="GreenSocket.Close(System.Net.Sockets.Socket)"/>; waiters must not retry.</summary>
+    public volatile bool Closed;
+
+    /// <summary>The green thread parked in the hub for each direction, if any.</summary>
+    public GreenThread? Reader, Writer;
+
+    /// <summary>Extra waiters when <see cref="AllowConcurrent"/> is set; woken whenever the parked one wakes.</summary>
+    public WaitList? ExtraReaders, ExtraWriters;
+}

@@ -1,0 +1,112 @@
+using Evergreen.Internal;
+
+namespace Evergreen.IO.Threading;
+
+/// <summary>
+/// Green waiting for <c>lock</c>/<see cref="Monitor"/>: where a native thread would sleep in the kernel for a
+/// contended lock, or in <see cref="Monitor.Wait(object, int)"/>, a green thread parks on the hub so the
+/// others keep running. It owns no lock state: ownership stays the runtime's (the thin lock / sync block),
+/// so a lock shared by a green and a native thread stays correct. The monkey patch calls it from its
+/// Monitor detours; it never calls a patched method while holding hub state.
+/// </summary>
+internal static class GreenMonitor
+{
+    // Per object: green threads waiting for the lock to be released, and green threads in Monitor.Wait.
+    // Touched only under the baton (releases by native threads are posted to the hub).
+    private static readonly Dictionary<object, WaitList> s_enterWaiters = new(ReferenceEqualityComparer.Instance);
+    private static readonly Dictionary<object, WaitList> s_condWaiters = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>Green threads waiting to enter any lock (read lock-free by every Exit to stay cheap).</summary>
+    private static int s_enterWaiting;
+
+    /// <summary>True when some green thread waits for a lock, i.e. an Exit must signal.</summary>
+    public static bool AnyEnterWaiters => Volatile.Read(ref s_enterWaiting) > 0;
+
+    /// <summary>
+    /// Acquires <paramref name="obj"/>'s lock for the calling green thread, parking greenly while another thread holds
+    /// it. <paramref name="tryEnter"/> is a non-blocking attempt (the original fast path, then the runtime's
+    /// non-blocking TryEnter for objects whose header cannot take a thin lock).
+    /// </summary>
+    public static void Enter(object obj, Func<object, bool> tryEnter)
+    {
+        var hub = Hub.Instance;
+        var self = hub.RequireCurrent("GreenMonitor.Enter");
+        if (!s_enterWaiters.TryGetValue(obj, out var list))
+        {
+            list = new WaitList();
+            s_enterWaiters[obj] = list;
+        }
+        // Count ourselves as a waiter BEFORE the last attempt: an Exit by a native thread after this point
+        // posts a wake, so a release between our failed attempt and our park cannot be lost.
+        Interlocked.Increment(ref s_enterWaiting);
+        hub.BeginExternalWait(); // the owner may be a native thread the hub cannot see
+        try
+        {
+            while (!tryEnter(obj))
+                list.Wait(hub, self, -1, out _);
+        }
+        finally
+        {
+            hub.EndExternalWait();
+            Interlocked.Decrement(ref s_enterWaiting);
+            if (list.Count == 0) s_enterWaiters.Remove(obj);
+        }
+    }
+
+    /// <summary>Called after every release of <paramref name="obj"/> while green threads wait for some lock; any thread.</summary>
+    public static void Released(object obj)
+    {
+        if (Hub.IsGreenThread) WakeEnterer(obj);
+        else Hub.Instance.Post(() => WakeEnterer(obj));
+    }
+
+    private static void WakeEnterer(object obj)
+    {
+        if (s_enterWaiters.TryGetValue(obj, out var list)) list.WakeOne(Hub.Instance, obj);
+    }
+
+    /// <summary>
+    /// Green <see cref="Monitor.Wait(object, int)"/>: releases the lock completely (all recursion levels), waits for
+    /// a pulse or the timeout, re-acquires it the same number of times. <paramref name="exitOnce"/> releases one level.
+    /// </summary>
+    public static bool Wait(object obj, int millisecondsTimeout, Action<object> exitOnce, Action<object> enterOnce)
+    {
+        if (!Monitor.IsEntered(obj)) throw new SynchronizationLockException("Object synchronization method was called from an unsynchronized block of code.");
+        var hub = Hub.Instance;
+        var self = hub.RequireCurrent("GreenMonitor.Wait");
+        if (!s_condWaiters.TryGetValue(obj, out var list))
+        {
+            list = new WaitList();
+            s_condWaiters[obj] = list;
+        }
+        int depth = 0;
+        while (Monitor.IsEntered(obj)) { exitOnce(obj); depth++; }
+        bool signaled;
+        hub.BeginExternalWait(); // a native thread may pulse
+        try
+        {
+            signaled = list.Wait(hub, self, millisecondsTimeout < 0 ? -1 : Hub.ToTicks(TimeSpan.FromMilliseconds(millisecondsTimeout)), out _);
+        }
+        finally
+        {
+            hub.EndExternalWait();
+            if (list.Count == 0) s_condWaiters.Remove(obj);
+            for (int i = 0; i < depth; i++) enterOnce(obj);
+        }
+        return signaled;
+    }
+
+    /// <summary>Wakes one (or every) green thread in <see cref="Wait"/> on <paramref name="obj"/>; any thread.</summary>
+    public static void Pulse(object obj, bool all)
+    {
+        if (Hub.IsGreenThread) PulseCore(obj, all);
+        else Hub.Instance.Post(() => PulseCore(obj, all));
+    }
+
+    private static void PulseCore(object obj, bool all)
+    {
+        if (!s_condWaiters.TryGetValue(obj, out var list)) return;
+        if (all) list.WakeAll(Hub.Instance, obj);
+        else list.WakeOne(Hub.Instance, obj);
+    }
+}

@@ -1,0 +1,26 @@
+namespace Evergreen;
+
+/// <summary>
+/// A <see cref="Queue{T}"/> that hands out the most recently put item first (eventlet.queue.LifoQueue).
+/// Blocking, capacity and task counting are those of <see cref="Queue{T}"/>.
+/// </summary>
+public class LifoQueue<T> : Queue<T>
+{
+    private readonly List<T> _stack = new();
+
+    /// <summary>Creates a stack holding at most <paramref name="maxSize"/> items (null, zero or negative: unbounded).</summary>
+    public LifoQueue(int? maxSize = null) : base(maxSize) { }
+
+    private protected override int StoredCount => _stack.Count;
+
+    private protected override void StoreItem(T item) => _stack.Add(item);
+
+    private protected override T TakeItem()
+    {
+        var item = _stack[^1];
+        _stack.RemoveAt(_stack.Count - 1);
+        return item;
+    }
+
+    private protected override void ReturnItem(T item) => _stack.Add(item);
+}

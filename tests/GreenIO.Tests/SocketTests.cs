@@ -1,0 +1,428 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using Xunit;
+
+namespace Evergreen.IO.Tests;
+
+public class SocketTests
+{
+    [Fact]
+    public void Echo_fifty_green_clients_each_get_their_own_bytes_back()
+    {
+        Hub.Run(() =>
+        {
+            var listener = Loopback.Listen();
+            var ep = listener.LocalEndPoint!;
+            var server = Green.Spawn(() =>
+            {
+                while (true)
+                {
+                    Socket c;
+                    try { c = GreenSocket.Accept(listener); }
+                    catch (SocketException e) when (e.SocketErrorCode == SocketError.Interrupted) { return; }
+                    Green.Spawn(() =>
+                    {
+                        var buf = new byte[4096];
+                        int n;
+                        while ((n = GreenSocket.Receive(c, buf)) > 0) GreenSocket.Send(c, buf, 0, n, SocketFlags.None);
+                        GreenSocket.Close(c);
+                    });
+                }
+            });
+            var clients = Enumerable.Range(0, 50).Select(id => Green.Spawn(() =>
+            {
+                var s = Loopback.NewTcp();
+                GreenSocket.Connect(s, ep);
+                var back = new byte[64];
+                for (int i = 0; i < 20; i++)
+                {
+                    var msg = Encoding.ASCII.GetBytes($"client {id:D3} message {i:D3} ".PadRight(64, '.'));
+                    GreenSocket.Send(s, msg);
+                    Loopback.ReadExactly(s, back);
+                    Assert.Equal(msg, back);
+                }
+                GreenSocket.Shutdown(s, SocketShutdown.Send);
+                Assert.Equal(0, GreenSocket.Receive(s, back));
+                GreenSocket.Close(s);
+                return 20;
+            })).ToList();
+            Assert.Equal(50 * 20, clients.Sum(c => c.Wait()));
+            GreenSocket.Close(listener);
+            server.Wait();
+        });
+    }
+
+    [Fact]
+    public void Ten_megabytes_each_way_at_once_arrive_intact()
+    {
+        const int total = 10 * 1024 * 1024;
+        Hub.Run(() =>
+        {
+            var (a, b) = Loopback.Pair();
+            byte[] Data(int seed) { var d = new byte[total]; new Random(seed).NextBytes(d); return d; }
+            var fromA = Data(1);
+            var fromB = Data(2);
+            GreenThread Sender(Socket s, byte[] data) => Green.Spawn(() =>
+            {
+                // Uneven chunks so partial sends land at every kind of boundary.
+                for (int off = 0, step = 1; off < data.Length; step = step * 7 % 100_003 + 1)
+                {
+                    int n = Math.Min(step, data.Length - off);
+                    Assert.Equal(n, GreenSocket.Send(s, data, off, n, SocketFlags.None));
+                    off += n;
+                }
+                GreenSocket.Shutdown(s, SocketShutdown.Send);
+            });
+            GreenThread<byte[]> Receiver(Socket s) => Green.Spawn(() =>
+            {
+                using var h = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+                var buf = new byte[50_000];
+                long got = 0;
+                int n;
+                while ((n = GreenSocket.Receive(s, buf, 0, buf.Length, SocketFlags.None)) > 0) { h.AppendData(buf, 0, n); got += n; }
+                Assert.Equal(total, got);
+                return h.GetHashAndReset();
+            });
+            var sa = Sender(a, fromA);
+            var sb = Sender(b, fromB);
+            var ra = Receiver(a);
+            var rb = Receiver(b);
+            sa.Wait();
+            sb.Wait();
+            Assert.Equal(SHA256.HashData(fromB), ra.Wait());
+            Assert.Equal(SHA256.HashData(fromA), rb.Wait());
+            GreenSocket.Close(a);
+            GreenSocket.Close(b);
+        });
+    }
+
+    [Fact]
+    public void Udp_datagrams_round_trip()
+    {
+        Hub.Run(() =>
+        {
+            var server = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+            server.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            var client = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+            client.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            var echo = Green.Spawn(() =>
+            {
+                var buf = new byte[1500];
+                for (int i = 0; i < 10; i++)
+                {
+                    EndPoint from = new IPEndPoint(IPAddress.Any, 0);
+                    int n = GreenSocket.ReceiveFrom(server, buf, ref from);
+                    GreenSocket.SendTo(server, buf.AsSpan(0, n), from);
+                }
+            });
+            var back = new byte[1500];
+            for (int i = 0; i < 10; i++)
+            {
+                var msg = Encoding.ASCII.GetBytes($"datagram {i}");
+                GreenSocket.SendTo(client, msg, server.LocalEndPoint!);
+                EndPoint from = new IPEndPoint(IPAddress.Any, 0);
+                int n = GreenSocket.ReceiveFrom(client, back, SocketFlags.None, ref from);
+                Assert.Equal(msg, back.AsSpan(0, n).ToArray());
+                Assert.Equal(server.LocalEndPoint, from);
+            }
+            echo.Wait();
+            GreenSocket.Close(server);
+            GreenSocket.Close(client);
+        });
+    }
+
+    [Fact]
+    public void ReceiveTimeout_fails_with_TimedOut_like_a_blocking_socket()
+    {
+        Hub.Run(() =>
+        {
+            var (c, s) = Loopback.Pair();
+            c.ReceiveTimeout = 50;
+            var e = Assert.Throws<SocketException>(() => GreenSocket.Receive(c, new byte[10]));
+            Assert.Equal(SocketError.TimedOut, e.SocketErrorCode);
+            Assert.Equal(0, GreenSocket.Receive(c, new byte[10], 0, 10, SocketFlags.None, out var code));
+            Assert.Equal(SocketError.TimedOut, code);
+            // The socket stays usable after a timeout, as on Linux without patching.
+            GreenSocket.Send(s, "x"u8);
+            Assert.Equal(1, GreenSocket.Receive(c, new byte[10]));
+            var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp) { ReceiveTimeout = 50 };
+            udp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            EndPoint from = new IPEndPoint(IPAddress.Any, 0);
+            Assert.Equal(SocketError.TimedOut, Assert.Throws<SocketException>(() => GreenSocket.ReceiveFrom(udp, new byte[10], ref from)).SocketErrorCode);
+            GreenSocket.Close(udp);
+            GreenSocket.Close(c);
+            GreenSocket.Close(s);
+        });
+    }
+
+    [Fact]
+    public void Timeout_scope_interrupts_a_receive_and_the_socket_stays_usable()
+    {
+        Hub.Run(() =>
+        {
+            var (c, s) = Loopback.Pair();
+            Assert.Throws<GreenTimeoutException>(() =>
+            {
+                using var t = new Timeout(TimeSpan.FromMilliseconds(20));
+                GreenSocket.Receive(c, new byte[10]);
+            });
+            Assert.False(GreenSocket.HasWaiter(c, read: true));
+            GreenSocket.Send(s, "ok"u8);
+            Assert.Equal(2, GreenSocket.Receive(c, new byte[10]));
+            GreenSocket.Close(c);
+            GreenSocket.Close(s);
+        });
+    }
+
+    [Fact]
+    public void Connect_refused_throws_ConnectionRefused_and_is_not_connected()
+    {
+        Hub.Run(() =>
+        {
+            var probe = Loopback.NewTcp();
+            probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            var ep = probe.LocalEndPoint!;
+            GreenSocket.Close(probe); // bound, never listening, now closed: nothing accepts on the port
+            var c = Loopback.NewTcp();
+            var e = Assert.Throws<SocketException>(() => GreenSocket.Connect(c, ep));
+            Assert.Equal(SocketError.ConnectionRefused, e.SocketErrorCode);
+            Assert.Contains(ep.ToString()!, e.Message);
+            Assert.False(c.Connected);
+            GreenSocket.Close(c);
+        });
+    }
+
+    [Fact]
+    public void Connect_by_host_name_resolves_localhost()
+    {
+        Hub.Run(() =>
+        {
+            var l = Loopback.Listen();
+            var c = Loopback.NewTcp();
+            GreenSocket.Connect(c, "localhost", ((IPEndPoint)l.LocalEndPoint!).Port);
+            var a = GreenSocket.Accept(l);
+            Assert.True(c.Connected);
+            Assert.Equal(c.LocalEndPoint, a.RemoteEndPoint);
+            foreach (var s in new[] { c, a, l }) GreenSocket.Close(s);
+        });
+    }
+
+    [Fact]
+    public void Peer_reset_mid_stream_surfaces_as_ConnectionReset()
+    {
+        Hub.Run(() =>
+        {
+            var (c, s) = Loopback.Pair();
+            var reader = Green.Spawn(() =>
+            {
+                var buf = new byte[5];
+                Loopback.ReadExactly(c, buf);
+                Assert.Equal("hello"u8.ToArray(), buf);
+                return Assert.Throws<SocketException>(() => GreenSocket.Receive(c, new byte[10])).SocketErrorCode;
+            });
+            GreenSocket.Send(s, "hello"u8);
+            Loopback.UntilWaiting(c); // the reader took "hello" and is parked on the next receive
+            s.LingerState = new LingerOption(true, 0);
+            GreenSocket.Close(s); // abortive close: RST
+            Assert.Equal(SocketError.ConnectionReset, reader.Wait());
+            // The kernel reports the reset once (to the reader); later sends see EPIPE, which .NET calls Shutdown.
+            Assert.Equal(SocketError.Shutdown, Assert.Throws<SocketException>(() => GreenSocket.Send(c, new byte[1])).SocketErrorCode);
+            GreenSocket.Close(c);
+        });
+    }
+
+    [Fact]
+    public void Half_close_lets_the_peer_read_to_EOF_and_still_answer()
+    {
+        Hub.Run(() =>
+        {
+            var (c, s) = Loopback.Pair();
+            var server = Green.Spawn(() =>
+            {
+                var buf = new byte[1000];
+                int total = 0, n;
+                while ((n = GreenSocket.Receive(s, buf)) > 0) total += n;
+                GreenSocket.Send(s, BitConverter.GetBytes(total));
+                GreenSocket.Close(s);
+            });
+            var payload = new byte[300_000];
+            GreenSocket.Send(c, payload);
+            GreenSocket.Shutdown(c, SocketShutdown.Send);
+            var answer = new byte[4];
+            Loopback.ReadExactly(c, answer);
+            Assert.Equal(payload.Length, BitConverter.ToInt32(answer));
+            Assert.Equal(0, GreenSocket.Receive(c, answer));
+            server.Wait();
+            GreenSocket.Close(c);
+        });
+    }
+
+    [Fact]
+    public void Close_while_another_green_thread_receives_gives_ConnectionAborted_as_dotnet_does()
+    {
+        Hub.Run(() =>
+        {
+            var (c, s) = Loopback.Pair();
+            var reader = Green.Spawn(() => Assert.Throws<SocketException>(() => GreenSocket.Receive(c, new byte[10])).SocketErrorCode);
+            var coded = Green.Spawn(() =>
+            {
+                // The same wait through the non-throwing overload, on the write side's peer.
+                GreenSocket.Receive(s, new byte[10], 0, 10, SocketFlags.None, out var code);
+                return code;
+            });
+            Loopback.UntilWaiting(c);
+            Loopback.UntilWaiting(s);
+            GreenSocket.Close(c);
+            GreenSocket.Close(s);
+            Assert.Equal(SocketError.ConnectionAborted, reader.Wait());
+            Assert.Equal(SocketError.ConnectionAborted, coded.Wait());
+            Assert.Throws<ObjectDisposedException>(() => GreenSocket.Receive(c, new byte[10]));
+        });
+    }
+
+    [Fact]
+    public void Close_of_a_listener_wakes_its_accept_with_Interrupted_as_dotnet_does()
+    {
+        Hub.Run(() =>
+        {
+            var l = Loopback.Listen();
+            var acceptor = Green.Spawn(() => Assert.Throws<SocketException>(() => GreenSocket.Accept(l)).SocketErrorCode);
+            Loopback.UntilWaiting(l);
+            GreenSocket.Close(l);
+            Assert.Equal(SocketError.Interrupted, acceptor.Wait());
+        });
+    }
+
+    [Fact]
+    public void Second_simultaneous_reader_gets_an_exception_naming_the_socket()
+    {
+        Hub.Run(() =>
+        {
+            var (c, s) = Loopback.Pair();
+            var first = Green.Spawn(() => GreenSocket.Receive(c, new byte[10]));
+            Loopback.UntilWaiting(c);
+            var e = Assert.Throws<InvalidOperationException>(() => GreenSocket.Receive(c, new byte[10]));
+            Assert.Contains("Second simultaneous read", e.Message);
+            Assert.Contains(c.LocalEndPoint!.ToString()!, e.Message);
+            Assert.Contains(first.Name, e.Message);
+            GreenSocket.Send(s, "a"u8);
+            Assert.Equal(1, first.Wait());
+            GreenSocket.Close(c);
+            GreenSocket.Close(s);
+        });
+    }
+
+    [Fact]
+    public void Concurrent_readers_share_a_socket_when_explicitly_allowed()
+    {
+        Hub.Run(() =>
+        {
+            var (c, s) = Loopback.Pair();
+            GreenSocket.AllowConcurrentWaiters(c, true);
+            var readers = Enumerable.Range(0, 2).Select(_ => Green.Spawn(() =>
+            {
+                var b = new byte[1];
+                Assert.Equal(1, GreenSocket.Receive(c, b));
+                return b[0];
+            })).ToList();
+            Loopback.UntilWaiting(c);
+            GreenSocket.Send(s, new byte[] { 1 });
+            int first = readers.FindIndex(r => r.IsDead);
+            for (int i = 0; first < 0; i++)
+            {
+                Assert.True(i < 10_000, "no reader took the first byte");
+                Green.Sleep(0);
+                first = readers.FindIndex(r => r.IsDead);
+            }
+            GreenSocket.Send(s, new byte[] { 2 });
+            Assert.Equal(new byte[] { 1, 2 }, new[] { readers[first].Wait(), readers[1 - first].Wait() });
+            GreenSocket.Close(c);
+            GreenSocket.Close(s);
+        });
+    }
+
+    [Fact]
+    public void A_green_thread_blocked_in_Receive_does_not_freeze_the_hub()
+    {
+        Hub.Run(() =>
+        {
+            var (c, s) = Loopback.Pair();
+            var blocked = Green.Spawn(() => GreenSocket.Receive(c, new byte[10]));
+            Loopback.UntilWaiting(c);
+            // Another green thread does a whole conversation of its own meanwhile.
+            var worker = Green.Spawn(() =>
+            {
+                var (x, y) = Loopback.Pair();
+                GreenSocket.Send(x, "ping"u8);
+                var b = new byte[4];
+                Loopback.ReadExactly(y, b);
+                GreenSocket.Close(x);
+                GreenSocket.Close(y);
+                return Encoding.ASCII.GetString(b);
+            });
+            Assert.Equal("ping", worker.Wait());
+            Assert.False(blocked.IsDead);
+            Assert.True(GreenSocket.HasWaiter(c, read: true));
+            GreenSocket.Send(s, "done"u8);
+            Assert.Equal(4, blocked.Wait());
+            GreenSocket.Close(c);
+            GreenSocket.Close(s);
+        });
+    }
+
+    [Fact]
+    public void Off_green_threads_get_plain_blocking_sockets_back()
+    {
+        var (c, s) = Hub.Run(() =>
+        {
+            var pair = Loopback.Pair();
+            GreenSocket.Send(pair.Server, "abc"u8);
+            return pair;
+        });
+        Assert.False(Hub.IsGreenThread);
+        Assert.True(GreenSocket.GetBlocking(c));
+        var b = new byte[3];
+        int got = 0;
+        while (got < 3) got += GreenSocket.Receive(c, b, got, 3 - got, SocketFlags.None);
+        Assert.Equal("abc"u8.ToArray(), b);
+        Assert.True(c.Blocking); // a plain blocking socket again for the BCL's own callers
+        c.Close();
+        s.Close();
+    }
+
+    [Fact]
+    public void A_socket_the_user_made_non_blocking_still_reports_WouldBlock()
+    {
+        Hub.Run(() =>
+        {
+            var (c, s) = Loopback.Pair();
+            GreenSocket.SetBlocking(c, false);
+            Assert.False(GreenSocket.GetBlocking(c));
+            Assert.Equal(SocketError.WouldBlock, Assert.Throws<SocketException>(() => GreenSocket.Receive(c, new byte[1])).SocketErrorCode);
+            GreenSocket.SetBlocking(c, true);
+            GreenSocket.Send(s, "z"u8);
+            Assert.Equal(1, GreenSocket.Receive(c, new byte[1]));
+            GreenSocket.Close(c);
+            GreenSocket.Close(s);
+        });
+    }
+
+    [Fact]
+    public void Poll_waits_greenly_for_readability()
+    {
+        Hub.Run(() =>
+        {
+            var (c, s) = Loopback.Pair();
+            Assert.False(GreenSocket.Poll(c, 1000, SelectMode.SelectRead));
+            var poller = Green.Spawn(() => GreenSocket.Poll(c, -1, SelectMode.SelectRead));
+            Loopback.UntilWaiting(c);
+            GreenSocket.Send(s, "!"u8);
+            Assert.True(poller.Wait());
+            Assert.True(GreenSocket.Poll(c, TimeSpan.Zero, SelectMode.SelectWrite));
+            GreenSocket.Close(c);
+            GreenSocket.Close(s);
+        });
+    }
+}

@@ -1,0 +1,2 @@
+// Every test runs green threads on the one process-wide hub; tests running in parallel would interleave there.
+[assembly: CollectionBehavior(DisableTestParallelization = true)]

@@ -1,0 +1,156 @@
+namespace Evergreen.HubTests;
+
+/// <summary>Timeout scopes: interrupting waits, nesting, cancellation, WithTimeout.</summary>
+public class TimeoutTests
+{
+    private static readonly TimeSpan Short = TimeSpan.FromMilliseconds(10);
+    private static readonly TimeSpan Long = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public void Scope_interrupts_Sleep()
+    {
+        Hub.Run(() =>
+        {
+            using var t = new Timeout(Short);
+            var ex = Assert.Throws<GreenTimeoutException>(() => Green.Sleep(Long));
+            Assert.Same(t, ex.Timeout);
+            Assert.IsAssignableFrom<TimeoutException>(ex);
+            Assert.False(t.Pending);
+        });
+    }
+
+    [Fact]
+    public void Scope_interrupts_Event_wait()
+    {
+        Hub.Run(() =>
+        {
+            var ev = new Event();
+            using var t = new Timeout(Short);
+            Assert.Throws<GreenTimeoutException>(() => ev.Wait());
+            Assert.Equal(0, ev.Waiting);
+        });
+    }
+
+    [Fact]
+    public void Scope_interrupts_Queue_get_and_put()
+    {
+        Hub.Run(() =>
+        {
+            var q = new Queue<int>(1);
+            using (new Timeout(Short)) Assert.Throws<GreenTimeoutException>(() => q.Get());
+            q.Put(1);
+            using (new Timeout(Short)) Assert.Throws<GreenTimeoutException>(() => q.Put(2));
+            Assert.Equal(1, q.Count);
+            Assert.Equal(1, q.Get());
+        });
+    }
+
+    [Fact]
+    public void Scope_interrupts_Semaphore_acquire_and_Join()
+    {
+        Hub.Run(() =>
+        {
+            var sem = new Semaphore(0);
+            using (new Timeout(Short)) Assert.Throws<GreenTimeoutException>(() => sem.Acquire());
+            var gate = new Event();
+            var g = Green.Spawn(() => gate.Wait());
+            using (new Timeout(Short)) Assert.Throws<GreenTimeoutException>(() => g.Wait());
+            gate.Send();
+            g.Wait();
+        });
+    }
+
+    [Fact]
+    public void Cancelled_scope_never_fires()
+    {
+        Hub.Run(() =>
+        {
+            var t = new Timeout(TimeSpan.FromMilliseconds(5));
+            Assert.True(t.Pending);
+            t.Cancel();
+            Assert.False(t.Pending);
+            Green.Sleep(20); // longer than the cancelled scope: nothing is thrown
+        });
+    }
+
+    [Fact]
+    public void Work_finished_inside_the_scope_is_not_interrupted()
+    {
+        Hub.Run(() =>
+        {
+            using var t = new Timeout(Long);
+            Green.Sleep(1);
+            Assert.True(t.Pending);
+        });
+    }
+
+    [Fact]
+    public void Nested_scopes_report_the_inner_one_when_it_expires_first()
+    {
+        Hub.Run(() =>
+        {
+            using var outer = new Timeout(Long);
+            using var inner = new Timeout(Short);
+            var ex = Assert.Throws<GreenTimeoutException>(() => Green.Sleep(Long));
+            Assert.Same(inner, ex.Timeout);
+            Assert.True(outer.Pending);
+        });
+    }
+
+    [Fact]
+    public void Nested_scopes_report_the_outer_one_when_it_expires_first()
+    {
+        Hub.Run(() =>
+        {
+            using var outer = new Timeout(Short);
+            using var inner = new Timeout(Long);
+            var ex = Assert.Throws<GreenTimeoutException>(() => Green.Sleep(Long));
+            Assert.Same(outer, ex.Timeout);
+            Assert.True(inner.Pending);
+        });
+    }
+
+    [Fact]
+    public void Scope_with_a_custom_exception_throws_it()
+    {
+        Hub.Run(() =>
+        {
+            using var t = new Timeout(Short, new OperationCanceledException("custom"));
+            var ex = Assert.Throws<OperationCanceledException>(() => Green.Sleep(Long));
+            Assert.Equal("custom", ex.Message);
+        });
+    }
+
+    [Fact]
+    public void WithTimeout_returns_the_timeout_value_or_the_result()
+    {
+        Hub.Run(() =>
+        {
+            Assert.Equal("timed out", Timeout.WithTimeout(Short, () => { Green.Sleep(Long); return "done"; }, "timed out"));
+            Assert.Equal("done", Timeout.WithTimeout(Long, () => { Green.Sleep(0); return "done"; }, "timed out"));
+            Assert.Throws<GreenTimeoutException>(() => Timeout.WithTimeout(Short, () => { Green.Sleep(Long); return 1; }));
+        });
+    }
+
+    [Fact]
+    public void WithTimeout_does_not_swallow_an_outer_scope()
+    {
+        Hub.Run(() =>
+        {
+            using var outer = new Timeout(Short);
+            var ex = Assert.Throws<GreenTimeoutException>(() => Timeout.WithTimeout(Long, () => { Green.Sleep(Long); return 1; }, -1));
+            Assert.Same(outer, ex.Timeout);
+        });
+    }
+
+    [Fact]
+    public void Infinite_scope_never_expires()
+    {
+        Hub.Run(() =>
+        {
+            using var t = new Timeout(System.Threading.Timeout.InfiniteTimeSpan);
+            Assert.False(t.Pending);
+            Green.Sleep(1);
+        });
+    }
+}
