@@ -19,26 +19,15 @@ internal static unsafe class CodeMemory
         nint first = address & ~(nint)(PageSize - 1);
         nint last = (address + length - 1) & ~(nint)(PageSize - 1);
         var pages = new (nint, int)[(int)((last - first) / PageSize) + 1];
-        var maps = ProcMaps.ReadAll();
         for (int i = 0; i < pages.Length; i++)
         {
             nint page = first + (i * PageSize);
-            int prot = -1;
-            foreach (var r in maps)
-            {
-                if (r.Contains((ulong)page))
-                {
-                    prot = r.Protection;
-                    break;
-                }
-            }
-
-            if (prot < 0)
+            if (!ProcMaps.TryFind(page, out var region))
             {
                 throw new InvalidOperationException($"address 0x{page:X} is not mapped");
             }
 
-            pages[i] = (page, prot);
+            pages[i] = (page, region.Protection);
         }
 
         return pages;
@@ -88,7 +77,7 @@ internal static unsafe class CodeMemory
         // mmap (EEXIST with MAP_FIXED_NOREPLACE): look again.
         for (int attempt = 0; ; attempt++)
         {
-            nint page = TryAllocateNear(near, out int errno);
+            nint page = TryAllocateNear(near, attemptFresh: attempt > 0, out int errno);
             if (page != 0)
             {
                 return page;
@@ -101,14 +90,14 @@ internal static unsafe class CodeMemory
         }
     }
 
-    private static nint TryAllocateNear(nint near, out int errno)
+    private static nint TryAllocateNear(nint near, bool attemptFresh, out int errno)
     {
         errno = 0;
         const long Reach = 0x7FF0_0000; // a little under 2 GB, leaving room for the code's own size
         ulong target = (ulong)near;
         ulong lo = target > (ulong)Reach ? target - (ulong)Reach : (ulong)PageSize * 16;
         ulong hi = target + (ulong)Reach;
-        var maps = ProcMaps.ReadAll();
+        var maps = ProcMaps.ReadAll(fresh: attemptFresh);
         ulong bestAddress = 0, bestDistance = ulong.MaxValue;
         ulong previousEnd = (ulong)PageSize * 16; // never near address 0
         foreach (var r in maps)
@@ -139,6 +128,7 @@ internal static unsafe class CodeMemory
             return 0;
         }
 
+        ProcMaps.Invalidate(); // a new mapping: the snapshot no longer matches
         return p;
 
         void Consider(ulong gapStart, ulong gapEnd)
@@ -173,7 +163,13 @@ internal static unsafe class CodeMemory
         {
             throw new InvalidOperationException($"mprotect(RX) of 0x{page:X} failed, errno {Marshal.GetLastPInvokeError()}");
         }
+
+        ProcMaps.Invalidate(); // its protection changed (and the kernel may have merged it with a neighbour)
     }
 
-    internal static void Free(nint page) => Libc.MUnmap(page, (nuint)PageSize);
+    internal static void Free(nint page)
+    {
+        Libc.MUnmap(page, (nuint)PageSize);
+        ProcMaps.Invalidate();
+    }
 }
