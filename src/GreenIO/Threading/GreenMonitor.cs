@@ -31,26 +31,38 @@ internal static class GreenMonitor
     {
         var hub = Hub.Instance;
         var self = hub.RequireCurrent("GreenMonitor.Enter");
-        if (!s_enterWaiters.TryGetValue(obj, out var list))
-        {
-            list = new WaitList();
-            s_enterWaiters[obj] = list;
-        }
         // Count ourselves as a waiter BEFORE the last attempt: an Exit by a native thread after this point
         // posts a wake, so a release between our failed attempt and our park cannot be lost.
         Interlocked.Increment(ref s_enterWaiting);
         hub.BeginExternalWait(); // the owner may be a native thread the hub cannot see
         try
         {
+            // Look the list up on every round: a thread that got the lock may have removed an emptied list
+            // meanwhile, and a release wakes only waiters of the list in the table (a stale list loses wakes).
             while (!tryEnter(obj))
-                list.Wait(hub, self, -1, out _);
+                ListFor(s_enterWaiters, obj).Wait(hub, self, -1, out _);
         }
         finally
         {
             hub.EndExternalWait();
             Interlocked.Decrement(ref s_enterWaiting);
-            if (list.Count == 0) s_enterWaiters.Remove(obj);
+            RemoveIfEmpty(s_enterWaiters, obj);
         }
+    }
+
+    private static WaitList ListFor(Dictionary<object, WaitList> table, object obj)
+    {
+        if (!table.TryGetValue(obj, out var list))
+        {
+            list = new WaitList();
+            table[obj] = list;
+        }
+        return list;
+    }
+
+    private static void RemoveIfEmpty(Dictionary<object, WaitList> table, object obj)
+    {
+        if (table.TryGetValue(obj, out var list) && list.Count == 0) table.Remove(obj);
     }
 
     /// <summary>Called after every release of <paramref name="obj"/> while green threads wait for some lock; any thread.</summary>
@@ -74,11 +86,7 @@ internal static class GreenMonitor
         if (!Monitor.IsEntered(obj)) throw new SynchronizationLockException("Object synchronization method was called from an unsynchronized block of code.");
         var hub = Hub.Instance;
         var self = hub.RequireCurrent("GreenMonitor.Wait");
-        if (!s_condWaiters.TryGetValue(obj, out var list))
-        {
-            list = new WaitList();
-            s_condWaiters[obj] = list;
-        }
+        var list = ListFor(s_condWaiters, obj);
         int depth = 0;
         while (Monitor.IsEntered(obj)) { exitOnce(obj); depth++; }
         bool signaled;
@@ -90,7 +98,7 @@ internal static class GreenMonitor
         finally
         {
             hub.EndExternalWait();
-            if (list.Count == 0) s_condWaiters.Remove(obj);
+            RemoveIfEmpty(s_condWaiters, obj);
             for (int i = 0; i < depth; i++) enterOnce(obj);
         }
         return signaled;

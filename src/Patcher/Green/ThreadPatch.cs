@@ -44,7 +44,7 @@ internal static unsafe class ThreadPatch
 
     internal static void StartCore(Thread thread)
     {
-        if (PassThrough.Native || Hub.IsStartingNativeThread) { s_startCore(thread); return; }
+        if (PassThrough.Native || Hub.IsStartingNativeThread || IsRuntimeThread(thread)) { s_startCore(thread); return; }
         GreenThreadStart.Prepare(thread);
         try
         {
@@ -56,6 +56,16 @@ internal static unsafe class ThreadPatch
             throw;
         }
     }
+
+    /// <summary>
+    /// The runtime starts its own threads lazily, from whatever thread first needs them — often a green one: the
+    /// thread pool (".NET TP Worker", ".NET TP Gate"), the timer thread (".NET Timer"), long-running tasks. They must
+    /// stay native: adopted as green threads they would block natively while holding the baton and freeze the hub
+    /// (seen: the first System.Threading.Timer, e.g. Npgsql's pool pruning, hung the service example). The runtime
+    /// names them before starting them; thread-pool threads are also flagged.
+    /// </summary>
+    private static bool IsRuntimeThread(Thread thread) =>
+        thread.IsThreadPoolThread || (thread.Name is { } n && n.StartsWith(".NET ", StringComparison.Ordinal));
 
     internal static void Join(Thread thread)
     {
