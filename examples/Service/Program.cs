@@ -30,13 +30,10 @@ namespace ServiceExample;
 
 internal static class Program
 {
-    // Pooling=false: each DB worker keeps one connection for its whole life, so Npgsql's pool would add nothing —
-    // and with pooling on, the pool's pruning Timer is the first Timer of the process, so the runtime starts its
-    // ".NET Timer" thread from a green worker thread, and the thread patch currently makes that runtime thread green
-    // too; it then waits natively while holding the hub and everything stops (reported with a repro; see the
-    // Evergreen bug list). Pass --db "...;Pooling=true" to see it.
+    // Npgsql's default pooling: its pool-pruning Timer makes the runtime start its ".NET Timer" thread from a green
+    // worker; the thread patch keeps such runtime threads native (an early version made it green and the hub froze).
     internal const string DefaultDatabase =
-        "Host=127.0.0.1;Port=5432;Username=evergreen;Password=evergreen;Database=evergreen;Timeout=5;Command Timeout=30;Pooling=false";
+        "Host=127.0.0.1;Port=5432;Username=evergreen;Password=evergreen;Database=evergreen;Timeout=5;Command Timeout=30";
 
     private static readonly object s_stopGate = new();
     private static bool s_stop;
