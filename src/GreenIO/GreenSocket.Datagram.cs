@@ -33,7 +33,7 @@ public static partial class GreenSocket
             {
                 // The BCL reports EAGAIN here only by throwing: one exception each time the queue runs dry.
             }
-            var err = WaitReady(s, st, read: true, Remaining(ref deadline, s.ReceiveTimeout), SocketError.ConnectionAborted);
+            var err = WaitReady(s, st, read: true, Remaining(ref deadline, s, receive: true), SocketError.ConnectionAborted);
             if (err != SocketError.Success) throw Error(err);
             KeepNonBlocking(s);
         }
@@ -91,7 +91,7 @@ public static partial class GreenSocket
             {
                 // Send buffer full: wait below.
             }
-            var err = WaitReady(s, st, read: false, Remaining(ref deadline, s.SendTimeout), SocketError.ConnectionAborted);
+            var err = WaitReady(s, st, read: false, Remaining(ref deadline, s, receive: false), SocketError.ConnectionAborted);
             if (err != SocketError.Success) throw Error(err);
             KeepNonBlocking(s);
         }

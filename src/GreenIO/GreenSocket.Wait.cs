@@ -79,14 +79,17 @@ public static partial class GreenSocket
     }
 
     /// <summary>
-    /// Ticks left before the operation's deadline: on the first call it is set from <paramref name="timeoutMs"/>
-    /// (the socket's ReceiveTimeout/SendTimeout; 0 or -1 mean none, as for .NET's blocking calls). Returns -1
+    /// Ticks left before the operation's deadline: on the first call it is set from the socket's ReceiveTimeout
+    /// (<paramref name="receive"/>) or SendTimeout (0 or -1 mean none, as for .NET's blocking calls). Returns -1
     /// for no deadline, 0 once it has passed.
     /// </summary>
-    private static long Remaining(ref long deadline, int timeoutMs)
+    private static long Remaining(ref long deadline, Socket s, bool receive)
     {
         if (deadline == 0)
+        {
+            int timeoutMs = NativeSocket.TimeoutMs(s, receive);
             deadline = timeoutMs > 0 ? Green.Now + Hub.ToTicks(TimeSpan.FromMilliseconds(timeoutMs)) : -1;
+        }
         if (deadline < 0) return -1;
         return Math.Max(0, deadline - Green.Now);
     }

@@ -101,7 +101,7 @@ public static partial class GreenSocket
         {
             int n = NativeSocket.Receive(s, buffer, socketFlags, out errorCode);
             if (errorCode != SocketError.WouldBlock) return n;
-            errorCode = WaitReady(s, st, read: true, Remaining(ref deadline, s.ReceiveTimeout), SocketError.ConnectionAborted);
+            errorCode = WaitReady(s, st, read: true, Remaining(ref deadline, s, receive: true), SocketError.ConnectionAborted);
             if (errorCode != SocketError.Success) return 0;
             KeepNonBlocking(s);
         }
@@ -179,7 +179,7 @@ public static partial class GreenSocket
                 continue;     // a short write: the buffer may already have room again, or EAGAIN says it has not
             }
             if (errorCode != SocketError.WouldBlock) return sent;
-            errorCode = WaitReady(s, st, read: false, Remaining(ref deadline, s.SendTimeout), SocketError.ConnectionAborted);
+            errorCode = WaitReady(s, st, read: false, Remaining(ref deadline, s, receive: false), SocketError.ConnectionAborted);
             if (errorCode == SocketError.TimedOut && sent > 0) { errorCode = SocketError.Success; return sent; }
             if (errorCode != SocketError.Success) return sent;
             KeepNonBlocking(s);

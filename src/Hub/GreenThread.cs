@@ -26,11 +26,13 @@ public class GreenThread
     internal HubTimer? StartTimer;
     internal bool Started;
     internal ulong[]? SavedAffinity;
+    internal WaitList.Node? SpareWaitNode;   // reused by WaitList.Wait (one wait at a time)
+    internal WakeTimer? WakeTimer;           // reused by Hub.AddWakeTimer
 
     // --- completion --------------------------------------------------------------------------
     private volatile bool _dead;
     private Exception? _error;
-    private readonly WaitList _joiners = new();
+    private WaitList? _joiners; // created by the first green joiner: a thread that ends before anyone joins it needs none
     private List<Action<GreenThread>>? _links;
     private ManualResetEventSlim? _nativeDone;
     private static readonly ManualResetEventSlim s_completedSentinel = new(true);
@@ -40,14 +42,21 @@ public class GreenThread
         Hub = hub;
         _action = action;
         Id = Interlocked.Increment(ref s_nextId);
-        Name = name ?? $"green-{Id}";
+        _name = name;
     }
+
+    // The default name is formatted on first use: a string per spawn is garbage most threads never read.
+    private string? _name;
 
     /// <summary>A process-unique number.</summary>
     public long Id { get; }
 
     /// <summary>A name for logs and dumps (default <c>green-N</c>).</summary>
-    public string Name { get; set; }
+    public string Name
+    {
+        get => _name ??= $"green-{Id}";
+        set => _name = value;
+    }
 
     /// <summary>True once the thread has finished, failed, or been killed.</summary>
     public bool IsDead => _dead;
@@ -79,7 +88,8 @@ public class GreenThread
         if (self == this) throw new InvalidOperationException($"Green thread {Name} cannot wait for itself.");
         if (self != null)
         {
-            while (!_dead) _joiners.Wait(Hub, self, -1, out _);
+            var joiners = _joiners ??= new WaitList();
+            while (!_dead) joiners.Wait(Hub, self, -1, out _);
             return;
         }
         var ev = new ManualResetEventSlim(false);
@@ -117,7 +127,7 @@ public class GreenThread
     {
         _error = error;
         _dead = true;
-        _joiners.WakeAll(Hub, this);
+        _joiners?.WakeAll(Hub, this);
         Interlocked.Exchange(ref _nativeDone, s_completedSentinel)?.Set();
         if (_links is { } links)
         {

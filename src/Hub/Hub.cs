@@ -202,10 +202,16 @@ public sealed partial class Hub
         w.Job = g;
         g.Worker = w;
         g.Parker = w.Parker;
+        if (w.SpareWaitNode is { } node) { g.SpareWaitNode = node; w.SpareWaitNode = null; }
+        if (w.SpareWakeTimer is { } timer) { timer.Target = g; g.WakeTimer = timer; w.SpareWakeTimer = null; }
         if (green) { Interlocked.Increment(ref _alive); Schedule(g, delay); }
-        else Post(() => { Interlocked.Increment(ref _alive); Schedule(g, delay); });
+        else PostSchedule(g, delay);
         return g;
     }
+
+    // Its own method: a lambda capturing Start's parameters made the compiler allocate its closure at Start's entry,
+    // on every green spawn too (40 B a spawn).
+    private void PostSchedule(GreenThread g, TimeSpan delay) => Post(() => { Interlocked.Increment(ref _alive); Schedule(g, delay); });
 
     private void Schedule(GreenThread g, TimeSpan delay)
     {

@@ -62,6 +62,41 @@ internal static class NativeSocket
         return (int)s.Handle;
     }
 
+    private static bool s_timeoutFieldsBroken;
+
+    /// <summary>
+    /// <see cref="Socket.ReceiveTimeout"/> (<paramref name="receive"/>) or <see cref="Socket.SendTimeout"/> in ms, 0 for
+    /// none, read from the handle's own copy: on Unix the BCL keeps it in the handle (-1 for none) and its getter
+    /// answers from there, but through <c>GetSocketOption</c>, which boxes the int (24 B per green wait; measured
+    /// with GC.GetAllocatedBytesForCurrentThread). Falls back to the public getter if the field is gone.
+    /// </summary>
+    internal static int TimeoutMs(Socket s, bool receive)
+    {
+        if (!s_timeoutFieldsBroken)
+        {
+            try
+            {
+                var h = HandleField(s);
+                if (h != null && !h.IsClosed)
+                {
+                    int v = receive ? ReceiveTimeoutField(h) : SendTimeoutField(h);
+                    return v < 0 ? 0 : v;
+                }
+            }
+            catch (MissingFieldException)
+            {
+                s_timeoutFieldsBroken = true;
+            }
+        }
+        return receive ? s.ReceiveTimeout : s.SendTimeout;
+    }
+
+    [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "_receiveTimeout")]
+    private static extern ref int ReceiveTimeoutField(SafeSocketHandle h);
+
+    [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "_sendTimeout")]
+    private static extern ref int SendTimeoutField(SafeSocketHandle h);
+
     /// <summary>
     /// Clears .NET's "non-blocking connect in progress" flag after a green connect failed; otherwise the
     /// <see cref="Socket.Connected"/> getter later polls the failed socket writable and reports true (seen on

@@ -16,10 +16,11 @@ internal abstract class HubTimer
 }
 
 /// <summary>Wakes a green thread from wait number <see cref="WaitId"/> (sleep, timeouts of waits).</summary>
-internal sealed class WakeTimer(GreenThread target, int waitId) : HubTimer
+/// <remarks>Each green thread keeps one and reuses it for its next timed wait (<see cref="Hub.AddWakeTimer"/>).</remarks>
+internal sealed class WakeTimer(GreenThread target) : HubTimer
 {
-    public readonly GreenThread Target = target;
-    public readonly int WaitId = waitId;
+    public GreenThread Target = target; // re-targeted when a worker hands it to its next green thread
+    public int WaitId;
     public override void Fire(Hub hub) => hub.Wake(Target, WaitId, HubTimeoutMarker.Instance);
 }
 

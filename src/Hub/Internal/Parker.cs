@@ -12,6 +12,15 @@ namespace Evergreen.Internal;
 /// No spin phase: every green thread is pinned to one CPU (see <see cref="CpuAffinity"/>), so the thread
 /// we hand the baton to cannot run while we spin. Measured here: a pinned futex handoff is ~1.4 us;
 /// across cores ~25 us (the idle vCPU's wake-up latency dominates).
+/// <para>
+/// Tried (2026-11-23) and dropped: a bounded spin (Thread.SpinWait(1) × K on the word) before the futex wait,
+/// only when unpinned (EVERGREEN_CPU=none). `bench/Hub switch 100000`, same session, pinned no-spin 2,215-2,291 ns:
+/// unpinned K=0 2,465 / 6,388 ns; K=200 11,525 / 507 ns; K=2000 85,476 / 456 ns; K=20000 291 / 519 ns (two runs
+/// each). With both vCPUs free a spin gets ~0.3-0.5 us, but on this shared 2-vCPU machine it swings to 10-85 us
+/// whenever the other CPU is busy, and with hundreds of parked threads (echo) every parked one would spin.
+/// Pinned without spin stays the default. SCHED_BATCH (`chrt -b 0`, no wake-up preemption) was also measured:
+/// 2,754-2,825 ns vs 2,224-2,366 ns (SCHED_OTHER), and no fewer context switches per echo message (1.93 vs 1.89).
+/// </para>
 /// </remarks>
 internal sealed unsafe class Parker
 {
@@ -37,6 +46,7 @@ internal sealed unsafe class Parker
     public void Park()
     {
         if (Interlocked.CompareExchange(ref *_word, 0, 1) == 1) return;
+
         if (Interlocked.CompareExchange(ref *_word, 2, 0) == 1)
         {
             Volatile.Write(ref *_word, 0);

@@ -40,7 +40,17 @@ internal sealed class WaitList
     /// </summary>
     public bool Wait(Hub hub, GreenThread self, long timeoutTicks, out object? value, object? tag = null, Action<object?>? giveBack = null)
     {
-        var node = new Node { Thread = self, WaitId = hub.BeginWait(self), Tag = tag };
+        // One node per green thread, reused: a thread is in at most one wait at a time and its node is unlinked
+        // before Wait returns (no reference to it outlives the wait). With the other per-wait fixes (cached
+        // give-back delegate, no closure in Event.Send), a switch went from 120 B (Semaphore) / 96 B (Event) to 0,
+        // measured with GC.GetTotalAllocatedBytes(true) over 20k ping-pongs, and `bench/run switch` from 20 GCs
+        // to 0; with thousands of threads alive each GC costs ~0.1 s or more.
+        var node = self.SpareWaitNode;
+        if (node == null || node.Linked) node = new Node();
+        else self.SpareWaitNode = null;
+        node.Thread = self;
+        node.WaitId = hub.BeginWait(self);
+        node.Tag = tag;
         Append(node);
         WakeTimer? timer = timeoutTicks >= 0 ? hub.AddWakeTimer(self, node.WaitId, timeoutTicks) : null;
         object? v;
@@ -61,6 +71,8 @@ internal sealed class WaitList
         {
             if (node.Linked) Unlink(node);
             if (timer != null) hub.CancelTimer(timer);
+            node.Tag = null;
+            self.SpareWaitNode = node;
         }
         if (v is HubTimeoutMarker) { value = null; return false; }
         value = v;

@@ -10,6 +10,12 @@ internal sealed class Worker
     public GreenThread? Job;     // set before Unpark; read by the worker after Park returns
     public Thread? OsThread;
 
+    // The last job's wait node and timer, handed to the next green thread this worker runs (Hub.Start), so a
+    // warm spawn allocates neither (spawn + 5 sleeps + join: 600 → 152 B a thread with the other spawn-path
+    // fixes; each GC with 10k threads alive costs 0.1-0.6 s here; `bench/run sleep` warm round: 13 GCs → 1).
+    public WaitList.Node? SpareWaitNode;
+    public WakeTimer? SpareWakeTimer;
+
     public void Main(Hub hub)
     {
         CpuAffinity.PinCurrent();

@@ -54,7 +54,9 @@ internal static unsafe partial class Libc
     private const long SYS_futex = 202; // x86-64
     private const int FUTEX_WAIT_PRIVATE = 128, FUTEX_WAKE_PRIVATE = 129;
 
-    [LibraryImport(Lib, EntryPoint = "syscall", SetLastError = true)]
+    // No SetLastError: both futex calls ignore errno (callers re-check the word), and saving errno around each
+    // call cost two extra TLS round trips per baton handoff.
+    [LibraryImport(Lib, EntryPoint = "syscall")]
     private static partial long syscall6(long number, int* addr, int op, int val, void* timeout, void* addr2, int val3);
 
     /// <summary>Blocks while <c>*addr == expected</c>. Spurious returns are possible; callers loop.</summary>

@@ -76,13 +76,18 @@ public class Event<T>
     {
         if (!Hub.IsGreenThread)
         {
-            // Not Deliver again: a posted action runs under the baton but maybe on a thread with no current
-            // green thread (a worker polling), where re-checking IsGreenThread would re-post it forever.
-            Hub.Instance.Post(() => DeliverUnderBaton(value, error));
+            PostDeliver(value, error);
             return;
         }
         DeliverUnderBaton(value, error);
     }
+
+    // Its own method: a lambda capturing Deliver's parameters made the compiler allocate the closure at Deliver's
+    // entry, on every green Send too (40 B a Send; measured with GC.GetTotalAllocatedBytes over an Event ping-pong).
+    private void PostDeliver(T value, ExceptionDispatchInfo? error) =>
+        // Not Deliver again: a posted action runs under the baton but maybe on a thread with no current
+        // green thread (a worker polling), where re-checking IsGreenThread would re-post it forever.
+        Hub.Instance.Post(() => DeliverUnderBaton(value, error));
 
     private void DeliverUnderBaton(T value, ExceptionDispatchInfo? error)
     {

@@ -13,6 +13,7 @@ public class LightQueue<T>
 {
     private readonly WaitList _getters = new();
     private readonly WaitList _putters = new();
+    private Action<object?>? _giveBack; // cached: one delegate per blocking Get otherwise
     // A LinkedList, not a Queue<T>, so an item granted to a getter that is then killed can go back to the front.
     private readonly LinkedList<T> _items = new();
     private int? _maxSize;
@@ -150,7 +151,7 @@ public class LightQueue<T>
         if (TryTakeNow(self.Hub, out var item)) return item;
         if (ticks == 0) throw new QueueEmptyException();
         // The item comes with the wake; a kill or Timeout scope landing after that hands it on (giveBack).
-        if (!_getters.Wait(self.Hub, self, ticks, out var granted, giveBack: g => GiveBack(((Box)g!).Value)))
+        if (!_getters.Wait(self.Hub, self, ticks, out var granted, giveBack: _giveBack ??= g => GiveBack(((Box)g!).Value)))
             throw new QueueEmptyException("No item arrived within the timeout.");
         return ((Box)granted!).Value;
     }

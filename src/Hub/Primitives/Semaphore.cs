@@ -11,6 +11,7 @@ public class Semaphore
 {
     private readonly WaitList _waiters = new();
     private int _count;
+    private Action<object?>? _giveBack; // cached: a new delegate per blocking Acquire was 64 B a switch
 
     /// <summary>Creates a semaphore with <paramref name="count"/> permits.</summary>
     public Semaphore(int count = 1)
@@ -46,7 +47,7 @@ public class Semaphore
         long ticks = timeout == System.Threading.Timeout.InfiniteTimeSpan ? -1 : Hub.ToTicks(timeout < TimeSpan.Zero ? TimeSpan.Zero : timeout);
         if (ticks == 0) return false;
         // A granted permit is transferred with the wake (the count never rises), so it cannot be stolen.
-        return _waiters.Wait(self.Hub, self, ticks, out _, giveBack: _ => Release());
+        return _waiters.Wait(self.Hub, self, ticks, out _, giveBack: _giveBack ??= _ => Release());
     }
 
     /// <summary>Returns a permit: to the first waiter if any, else to the count.</summary>
