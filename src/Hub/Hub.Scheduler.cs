@@ -333,7 +333,7 @@ public sealed partial class Hub
                 if (TryGoIdle()) return;
                 continue;
             }
-            var w = _idleWorkers.Count > 0 ? _idleWorkers.Pop() : CreateWorker();
+            var w = _idleWorkers.Count > 0 ? _idleWorkers.Pop() : TakeNewWorker();
             w.Job = null;
             w.Parker.Unpark();
             return;

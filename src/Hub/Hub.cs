@@ -55,7 +55,14 @@ public sealed partial class Hub
     private int _osWorkers;        // OS threads created for workers
     private int _externalWaits;    // waits an outside thread will end (tpool, native lock owners)
 
-    private Hub(IPoller poller) => _poller = poller;
+    private readonly WorkerReserve? _reserve;
+
+    private Hub(IPoller poller)
+    {
+        _poller = poller;
+        int reserve = WorkerReserve.ConfiguredSize;
+        if (reserve > 0) _reserve = new WorkerReserve(this, reserve);
+    }
 
     /// <summary>
     /// The process's hub, created on first use. Throws <see cref="PlatformNotSupportedException"/> on a
@@ -198,7 +205,7 @@ public sealed partial class Hub
     {
         if (delay < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(delay), delay, "The delay must not be negative.");
         bool green = t_current != null;
-        Worker w = green && _idleWorkers.Count > 0 ? _idleWorkers.Pop() : CreateWorker();
+        Worker w = green && _idleWorkers.Count > 0 ? _idleWorkers.Pop() : TakeNewWorker();
         w.Job = g;
         g.Worker = w;
         g.Parker = w.Parker;
@@ -221,7 +228,11 @@ public sealed partial class Hub
         _timers.Add(t);
     }
 
-    private Worker CreateWorker()
+    /// <summary>A worker that is not in the idle stack: a pre-started one from the reserve, else a new OS thread.</summary>
+    internal Worker TakeNewWorker() => _reserve?.TryTake() ?? CreateWorker();
+
+    /// <summary>Starts an OS thread for a worker (any thread; the reserve's filler calls it natively).</summary>
+    internal Worker CreateWorker()
     {
         _ceiling.BeforeCreate(Volatile.Read(ref _osWorkers));
         var w = new Worker();
