@@ -21,6 +21,8 @@ internal static class Program
                 case "late-socket":
                     using (var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
                         return ExpectLate(() => Patcher.MonkeyPatch(), "socket");
+                case "patch-fails-nothing-stays":
+                    return Scenarios.PatchFailsNothingStays();
                 case "late-offthread":
                     int rc = 1;
                     var th = new Thread(() => rc = ExpectLate(() => Patcher.MonkeyPatch(), "not on the program's entry thread"));
@@ -28,6 +30,7 @@ internal static class Program
                     return rc;
             }
             Patcher.MonkeyPatch(os: scenario != "no-os");
+            StartWatchdog(scenario);
             return Scenarios.Run(scenario);
         }
         catch (Exception ex) when (ex is not LatePatchException || !scenario.StartsWith("late"))
@@ -35,6 +38,24 @@ internal static class Program
             Console.WriteLine("FAIL " + scenario + ": " + ex);
             return 1;
         }
+    }
+
+    /// <summary>
+    /// A native (Original) thread that ends the process with exit code 2 if the scenario has not finished within
+    /// EVERGREEN_CHILD_BOUND_S seconds (default 90, below the test's 120 s): a frozen hub cannot run a green timer,
+    /// so only a native thread can bound it and say so.
+    /// </summary>
+    private static void StartWatchdog(string scenario)
+    {
+        int seconds = int.TryParse(Environment.GetEnvironmentVariable("EVERGREEN_CHILD_BOUND_S"), out int s) && s > 0 ? s : 90;
+        Patcher.Original<OriginalThread>().Start(() =>
+        {
+            Thread.Sleep(seconds * 1000); // native sleep: this thread is not green (int overload: see native-sleep-timespan)
+            Console.WriteLine($"FAIL {scenario}: not finished after {seconds} s (safety bound): the hub is frozen or a green thread was never woken");
+            if (Scenarios.Diagnostic is { } d) Console.WriteLine("diagnostic: " + d());
+            Console.Out.Flush();
+            Environment.Exit(2);
+        }, "scenario-watchdog", isBackground: true);
     }
 
     private static int ExpectLate(Action patch, string mustMention)

@@ -3,9 +3,12 @@ using System.Net.Sockets;
 using Evergreen;
 using Evergreen.Patching;
 
-internal static class Scenarios
+internal static partial class Scenarios
 {
-    private static void Check(bool ok, string what)
+    /// <summary>Set by a scenario: what the watchdog prints if the scenario hangs.</summary>
+    internal static Func<string>? Diagnostic;
+
+    internal static void Check(bool ok, string what)
     {
         if (!ok) throw new Exception("check failed: " + what);
     }
@@ -26,6 +29,24 @@ internal static class Scenarios
             case "debug-mode": DebugMode(); break;
             case "unknown-name": UnknownName(); break;
             case "tcp-green": TcpGreen(); break;
+            case "ssl-green": SslGreen(); break;
+            case "http-send-green": HttpSendGreen(); break;
+            case "npgsql-green": return NpgsqlGreen();
+            case "sqlite-busy-frozen": SqliteBusyFrozen(); break;
+            case "sqlite-busy-tpool": SqliteBusyTpool(); break;
+            case "sqlite-function-wait": SqliteFunctionWait(); break;
+            case "lock-type-contention": LockTypeContention(); break;
+            case "lock-type-green-and-native": LockTypeGreenAndNative(); break;
+            case "lock-type-api": LockTypeApi(); break;
+            case "bcl-blocking-collection": BclBlockingCollection(); break;
+            case "bcl-semaphoreslim": BclSemaphoreSlim(); break;
+            case "bcl-concurrent-dictionary": BclConcurrentDictionary(); break;
+            case "bcl-task-result": BclTaskResult(); break;
+            case "lock-type-many-contenders": ManyContenders(monitor: false); break;
+            case "monitor-many-contenders": ManyContenders(monitor: true); break;
+            case "native-sleep-timespan": NativeSleepTimeSpan(); break;
+            case "runtime-threads-stay-native": RuntimeThreadsStayNative(); break;
+            case "monitor-green-and-native-hold": MonitorGreenAndNativeHold(); break;
             case "foreground-exit":
                 new Thread(() => { Thread.Sleep(50); Console.WriteLine("pass: foreground green thread finished after Main returned"); }).Start();
                 return 0; // the patched program must wait for that thread before exiting

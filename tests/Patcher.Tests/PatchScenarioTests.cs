@@ -1,13 +1,17 @@
 using System.Diagnostics;
 using Xunit;
+using Xunit.Abstractions;
 
 [assembly: CollectionBehavior(DisableTestParallelization = true)]
 
 namespace Evergreen.Patcher.Tests;
 
 /// <summary>Every scenario patches, so each runs in a fresh child process (patching is one-way).</summary>
-public class PatchScenarioTests
+public class PatchScenarioTests(ITestOutputHelper output)
 {
+    /// <summary>The child's exit code for "could not run here"; it prints "skip: reason" (Scenarios.SkipExitCode).</summary>
+    private const int SkipExitCode = 3;
+
     private static string ChildDll()
     {
         // tests/Patcher.Tests/bin/<cfg>/net10.0 → tests/Patcher.Child/bin/<cfg>/net10.0
@@ -40,16 +44,65 @@ public class PatchScenarioTests
     [InlineData("original-thread-parallel")]
     [InlineData("original-socket-blocks")]
     [InlineData("tcp-green")]
+    [InlineData("ssl-green")]
+    [InlineData("sqlite-busy-frozen")]
+    [InlineData("sqlite-busy-tpool")]
+    [InlineData("sqlite-function-wait")]
+    [InlineData("bcl-blocking-collection")]
+    [InlineData("bcl-semaphoreslim")]
+    [InlineData("bcl-concurrent-dictionary")]
+    [InlineData("bcl-task-result")]
+    [InlineData("http-send-green")]
+    [InlineData("monitor-many-contenders")]
     [InlineData("second-call")]
     [InlineData("unknown-name")]
     [InlineData("foreground-exit")]
+    [InlineData("runtime-threads-stay-native")]
+    [InlineData("patch-fails-nothing-stays")]
     [InlineData("late-thread")]
     [InlineData("late-socket")]
     [InlineData("late-offthread")]
     public void Scenario(string name)
     {
-        var (code, output) = RunChild(name);
-        Assert.True(code == 0 && output.Contains("pass"), $"scenario {name} exited {code}:\n{output}");
+        var (code, text) = RunChild(name);
+        output.WriteLine(text);
+        Assert.True(code == 0 && text.Contains("pass"), $"scenario {name} exited {code}:\n{text}");
+    }
+
+    /// <summary>Npgsql (sync API) against the local PostgreSQL; Skipped, with the reason, when no server is reachable.</summary>
+    [SkippableFact]
+    public void NpgsqlSyncApiIsGreen()
+    {
+        var (code, text) = RunChild("npgsql-green");
+        output.WriteLine(text);
+        if (code == SkipExitCode)
+        {
+            string reason = text.Split('\n').FirstOrDefault(l => l.StartsWith("skip:"))?.Trim() ?? "skip: no reason printed";
+            throw new SkipTestException(reason);
+        }
+        Assert.True(code == 0 && text.Contains("pass"), $"scenario npgsql-green exited {code}:\n{text}");
+    }
+
+    // Regression: the original Thread.Sleep(TimeSpan) (a native thread after MonkeyPatch, or Original<OriginalTime>)
+    // went through a trampoline whose emulated call hit an unbound ReadyToRun import cell and passed garbage.
+    [Fact]
+    public void OriginalSleepTimeSpanWorksOnNativeThreads()
+    {
+        var (code, text) = RunChild("native-sleep-timespan");
+        Assert.True(code == 0 && text.Contains("pass"), $"scenario native-sleep-timespan exited {code}:\n{text}");
+    }
+
+    // System.Threading.Lock: src/Patcher/Green/LockPatch.cs exists but is not registered in Patcher.Apply (see its
+    // remarks); without it green contention on a Lock blocks the OS thread with the baton. Re-enable with the patch.
+    [Theory(Skip = "LockPatch not registered: with a native thread sharing the Lock, green waiters were left parked forever (lock-type-green-and-native); see LockPatch remarks")]
+    [InlineData("lock-type-contention")]
+    [InlineData("lock-type-api")]
+    [InlineData("lock-type-green-and-native")]
+    [InlineData("lock-type-many-contenders")]
+    public void LockType(string name)
+    {
+        var (code, text) = RunChild(name);
+        Assert.True(code == 0 && text.Contains("pass"), $"scenario {name} exited {code}:\n{text}");
     }
 
     [Fact]

@@ -119,8 +119,23 @@ internal static unsafe class ThreadPatch
 
     internal static void SleepSpan(TimeSpan timeout)
     {
-        if (PassThrough.Native) { s_sleepSpan(timeout); return; }
+        if (PassThrough.Native)
+        {
+            // Not through s_sleepSpan: Sleep(TimeSpan)'s body opens with a call through a ReadyToRun import cell, which
+            // the trampoline emulates; while that cell is unbound, the runtime's delay-load stub decodes its call site
+            // from the return address, i.e. from the bytes the detour overwrote, and passed garbage (docs/detours.md).
+            // The original does exactly this conversion (WaitHandle.ToTimeoutMilliseconds) and calls Sleep(int).
+            long ms = (long)timeout.TotalMilliseconds;
+            if (ms < -1 || ms > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout must be -1 ms (infinite) or between 0 and Int32.MaxValue ms.");
+            s_sleepMs((int)ms);
+            return;
+        }
         Evergreen.Green.Sleep(timeout);
+    }
+
+    private static void SleepNative(TimeSpan t)
+    {
+        using (PassThrough.Enter()) SleepSpan(t);
     }
 
     internal static void Bind(string replacement, nint original)
@@ -134,7 +149,7 @@ internal static unsafe class ThreadPatch
             case nameof(Yield): s_yield = (delegate*<bool>)original; break;
             case nameof(SleepMs):
                 s_sleepMs = (delegate*<int, void>)original;
-                Evergreen.Green.OriginalSleep = t => s_sleepSpan(t);
+                Evergreen.Green.OriginalSleep = SleepNative;
                 break;
             case nameof(SleepSpan): s_sleepSpan = (delegate*<TimeSpan, void>)original; break;
             default: throw new ArgumentException("unknown replacement " + replacement);

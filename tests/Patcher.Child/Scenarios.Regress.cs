@@ -1,0 +1,55 @@
+using System.Reflection;
+using Evergreen;
+using Evergreen.Detours;
+using Evergreen.Patching;
+
+// Regression scenarios for bugs found while building the patch, named after what they pin.
+internal static partial class Scenarios
+{
+    /// <summary>
+    /// The runtime starts its timer and thread-pool threads lazily from whichever thread needs them first — here the
+    /// green main thread. They must stay native (an early patch adopted them as green threads: they then waited natively
+    /// holding the baton and the hub froze; Npgsql's pool-pruning timer hung the service example).
+    /// </summary>
+    private static void RuntimeThreadsStayNative()
+    {
+        int fired = 0;
+        using (var timer = new System.Threading.Timer(_ => Interlocked.Increment(ref fired), null, 10, System.Threading.Timeout.Infinite))
+        {
+            while (Volatile.Read(ref fired) == 0) Thread.Sleep(5); // green sleep: other green threads could run meanwhile
+        }
+        bool poolWasGreen = true;
+        var done = new ManualResetEventSlim();
+        ThreadPool.QueueUserWorkItem(_ => { poolWasGreen = Hub.IsGreenThread; done.Set(); });
+        done.Wait();
+        Check(!poolWasGreen, "a thread-pool thread started from a green thread stays native");
+        Check(Hub.IsGreenThread, "main is still green");
+    }
+
+    /// <summary>A target that cannot be detoured makes MonkeyPatch fail as a whole: the exception names it, nothing is patched.</summary>
+    public static int PatchFailsNothingStays()
+    {
+        // Occupy Thread.Yield with a detour of our own, so the patch set cannot take it.
+        var yield = typeof(Thread).GetMethod(nameof(Thread.Yield), BindingFlags.Public | BindingFlags.Static, Type.EmptyTypes)!;
+        using var mine = DetourEngine.Default.Apply(yield, typeof(Scenarios).GetMethod(nameof(MyYield), BindingFlags.NonPublic | BindingFlags.Static)!);
+        try
+        {
+            Patcher.MonkeyPatch();
+            Console.WriteLine("FAIL: MonkeyPatch succeeded over an occupied target");
+            return 1;
+        }
+        catch (MonkeyPatchException e) when (e.Target.Contains("Yield"))
+        {
+            foreach (var area in Patcher.Areas)
+                if (Patcher.IsMonkeyPatched(area)) { Console.WriteLine("FAIL: area stayed patched: " + area); return 1; }
+            if (Hub.IsGreenThread) { Console.WriteLine("FAIL: main became green"); return 1; }
+            long t0 = Environment.TickCount64;
+            Thread.Sleep(20); // the original: really sleeps the OS thread
+            if (Environment.TickCount64 - t0 < 15) { Console.WriteLine("FAIL: Thread.Sleep did not sleep"); return 1; }
+            Console.WriteLine("pass: " + e.Message);
+            return 0;
+        }
+    }
+
+    private static bool MyYield() => true;
+}
