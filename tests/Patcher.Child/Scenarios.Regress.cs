@@ -52,4 +52,28 @@ internal static partial class Scenarios
     }
 
     private static bool MyYield() => true;
+
+    /// <summary>Native threads (Original("Thread")) use the original Join/Sleep/Yield through the detours' trampolines.</summary>
+    private static void NativeThreadsUseOriginals()
+    {
+        var native = Patcher.Original<OriginalThread>();
+        string? failure = null;
+        var a = native.Start(() => Thread.Sleep(TimeSpan.FromMilliseconds(5)), "a");
+        var b = native.Start(() =>
+        {
+            try
+            {
+                a.Join();
+                Check(a.Join(1000), "Join(int) on a finished thread");
+                Check(a.Join(TimeSpan.FromSeconds(1)), "Join(TimeSpan) on a finished thread");
+                Thread.Sleep(1);
+                Thread.Sleep(TimeSpan.FromMilliseconds(1));
+                Thread.Yield();
+                Check(!Hub.IsGreenThread, "still native");
+            }
+            catch (Exception e) { failure = e.ToString(); }
+        }, "b");
+        b.Join();
+        Check(failure == null, "native thread failed: " + failure);
+    }
 }

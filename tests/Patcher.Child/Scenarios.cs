@@ -46,6 +46,7 @@ internal static partial class Scenarios
             case "monitor-many-contenders": ManyContenders(monitor: true); break;
             case "native-sleep-timespan": NativeSleepTimeSpan(); break;
             case "runtime-threads-stay-native": RuntimeThreadsStayNative(); break;
+            case "native-threads-use-originals": NativeThreadsUseOriginals(); break;
             case "monitor-green-and-native-hold": MonitorGreenAndNativeHold(); break;
             case "foreground-exit":
                 new Thread(() => { Thread.Sleep(50); Console.WriteLine("pass: foreground green thread finished after Main returned"); }).Start();

@@ -58,6 +58,7 @@ public class PatchScenarioTests(ITestOutputHelper output)
     [InlineData("unknown-name")]
     [InlineData("foreground-exit")]
     [InlineData("runtime-threads-stay-native")]
+    [InlineData("native-threads-use-originals")]
     [InlineData("patch-fails-nothing-stays")]
     [InlineData("late-thread")]
     [InlineData("late-socket")]
