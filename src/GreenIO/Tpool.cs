@@ -90,18 +90,17 @@ public static class Tpool
     private static void Submit(Job job)
     {
         s_queue.Enqueue(job);
-        // Start a thread if none is idle and the pool may grow; a racing idle count only costs an extra
-        // thread (still bounded by Size).
-        if (Volatile.Read(ref s_idle) == 0)
+        // Start a thread while queued jobs outnumber idle threads (bounded by Size). Checking only "is any thread
+        // idle" lost jobs: a thread counted idle can be about to take ANOTHER queued job, and if that job blocks
+        // until this one runs (a pipe read waiting for the write queued behind it), both wait forever. Found by
+        // the process-pipes-green scenario. An over-count only costs an extra thread.
+        while (s_queue.Count > Volatile.Read(ref s_idle))
         {
-            while (true)
-            {
-                int n = Volatile.Read(ref s_threads);
-                if (n >= Size) break;
-                if (Interlocked.CompareExchange(ref s_threads, n + 1, n) != n) continue;
-                Hub.StartNativeThread(new Thread(WorkerMain, 256 * 1024) { IsBackground = true, Name = $"evergreen-tpool-{n}" });
-                break;
-            }
+            int n = Volatile.Read(ref s_threads);
+            if (n >= Size) break;
+            if (Interlocked.CompareExchange(ref s_threads, n + 1, n) != n) continue;
+            Hub.StartNativeThread(new Thread(WorkerMain, 256 * 1024) { IsBackground = true, Name = $"evergreen-tpool-{n}" });
+            break;
         }
         s_jobsReady.Release();
     }

@@ -53,6 +53,28 @@ internal static partial class Scenarios
 
     private static bool MyYield() => true;
 
+    /// <summary>
+    /// The "os" area: a green thread blocked reading a child process's stdout lets another green thread run — the one
+    /// that writes the line the child echoes back. If the pipe read blocked the hub, the writer could never run.
+    /// </summary>
+    private static void ProcessPipesGreen()
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo("cat") { RedirectStandardInput = true, RedirectStandardOutput = true };
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        string? line = null;
+        var reader = new Thread(() => line = p.StandardOutput.ReadLine());
+        reader.Start();
+        Thread.Sleep(0); // the reader runs now and blocks in the pipe read
+        var writer = new Thread(() => { p.StandardInput.WriteLine("hello from a green thread"); p.StandardInput.Flush(); });
+        writer.Start();
+        writer.Join();
+        reader.Join();
+        Check(line == "hello from a green thread", "line read back: " + line);
+        p.StandardInput.Close();
+        p.WaitForExit();
+        Check(p.ExitCode == 0, "cat exit code " + p.ExitCode);
+    }
+
     /// <summary>Native threads (Original("Thread")) use the original Join/Sleep/Yield through the detours' trampolines.</summary>
     private static void NativeThreadsUseOriginals()
     {

@@ -59,6 +59,7 @@ public class PatchScenarioTests(ITestOutputHelper output)
     [InlineData("foreground-exit")]
     [InlineData("runtime-threads-stay-native")]
     [InlineData("native-threads-use-originals")]
+    [InlineData("process-pipes-green")]
     [InlineData("patch-fails-nothing-stays")]
     [InlineData("late-thread")]
     [InlineData("late-socket")]
