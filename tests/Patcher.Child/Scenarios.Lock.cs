@@ -16,7 +16,9 @@ internal static partial class Scenarios
         var release = new Evergreen.Event();
         bool aHeld = false, bHeld = false, bHeldAfter = true, mainHeld = true;
         var a = new Thread(() => { lock (gate) { aHeld = gate.IsHeldByCurrentThread; order.Add("A in"); aIn.Send(); release.Wait(); order.Add("A out"); } });
-        var b = new Thread(() => { aIn.Wait(); order.Add("B wants"); lock (gate) { order.Add("B in"); bHeld = gate.IsHeldByCurrentThread; } bHeldAfter = gate.IsHeldByCurrentThread; });
+        // B caches its Lock thread id first (an uncontended Lock), so its contended enter reaches TryEnterSlow with an
+        // initialised id: the green retries must still really try the lock (they once never did, and B parked forever).
+        var b = new Thread(() => { lock (new Lock()) { } aIn.Wait(); order.Add("B wants"); lock (gate) { order.Add("B in"); bHeld = gate.IsHeldByCurrentThread; } bHeldAfter = gate.IsHeldByCurrentThread; });
         var c = new Thread(() => { aIn.Wait(); Thread.Sleep(0); order.Add("C ran"); mainHeld = gate.IsHeldByCurrentThread; release.Send(); });
         long contentionBefore = LockContentionCount();
         a.Start(); b.Start(); c.Start();
@@ -39,6 +41,19 @@ internal static partial class Scenarios
 #pragma warning restore CS9216
         string F(string name) => typeof(Lock).GetField(name, System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)?.GetValue(boxed)?.ToString() ?? "?";
         return $"Lock _state=0x{Convert.ToUInt32(F("_state")):x} (bit0 locked, bit1 should-not-preempt-waiters, bit5 waiter-signaled, waiters={Convert.ToUInt32(F("_state")) >> 7}) _owningThreadId={F("_owningThreadId")} _recursionCount={F("_recursionCount")}";
+    }
+
+    /// <summary>What the watchdog prints about LockPatch (internal; by reflection): green waiters counted, per-Lock list sizes.</summary>
+    internal static string LockPatchState()
+    {
+        var t = typeof(Patcher).Assembly.GetType("Evergreen.Patching.Green.LockPatch");
+        if (t == null) return "LockPatch not found";
+        var f = System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static;
+        object? waiting = t.GetField("s_waiting", f)?.GetValue(null);
+        var dict = t.GetField("s_waiters", f)?.GetValue(null) as System.Collections.IDictionary;
+        var lists = new List<string>();
+        if (dict != null) foreach (System.Collections.DictionaryEntry e in dict) lists.Add(e.Value?.GetType().GetProperty("Count")?.GetValue(e.Value)?.ToString() ?? "?");
+        return $"LockPatch s_waiting={waiting} waiter lists=[{string.Join(",", lists)}]";
     }
 
     /// <summary>The detour engine's JIT-hook counters (internal; read by reflection for the watchdog's diagnostic).</summary>
@@ -125,7 +140,7 @@ internal static partial class Scenarios
         const int N = 200_000;
         bool nativeWasGreen = true;
         int[] progress = new int[4];
-        Diagnostic = () => $"progress [{string.Join(",", progress)}] counter {counter}; " + DescribeLock(gate) + "; " + JitHookCounters();
+        Diagnostic = () => $"progress [{string.Join(",", progress)}] counter {counter}; " + DescribeLock(gate) + "; " + JitHookCounters() + "; " + LockPatchState();
         var native = Patcher.Original<OriginalThread>().Start(() =>
         {
             nativeWasGreen = Hub.IsGreenThread;

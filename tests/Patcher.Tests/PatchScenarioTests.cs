@@ -94,9 +94,8 @@ public class PatchScenarioTests(ITestOutputHelper output)
         Assert.True(code == 0 && text.Contains("pass"), $"scenario native-sleep-timespan exited {code}:\n{text}");
     }
 
-    // System.Threading.Lock: src/Patcher/Green/LockPatch.cs exists but is not registered in Patcher.Apply (see its
-    // remarks); without it green contention on a Lock blocks the OS thread with the baton. Re-enable with the patch.
-    [Theory(Skip = "LockPatch not registered: with a native thread sharing the Lock, green waiters were left parked forever (lock-type-green-and-native); see LockPatch remarks")]
+    // System.Threading.Lock: src/Patcher/Green/LockPatch.cs (registered in Patcher.Apply after the Monitor table).
+    [Theory]
     [InlineData("lock-type-contention")]
     [InlineData("lock-type-api")]
     [InlineData("lock-type-green-and-native")]
@@ -105,6 +104,18 @@ public class PatchScenarioTests(ITestOutputHelper output)
     {
         var (code, text) = RunChild(name);
         Assert.True(code == 0 && text.Contains("pass"), $"scenario {name} exited {code}:\n{text}");
+    }
+
+    // Regression: with DOTNET_ReadyToRun=0 CoreLib's bodies are JIT-compiled into code-heap ranges committed after a
+    // cached /proc/self/maps snapshot was taken, and MonkeyPatch refused Thread.Sleep as "not executable memory".
+    [Theory]
+    [InlineData("DOTNET_ReadyToRun")]
+    [InlineData("DOTNET_TieredCompilation")]
+    [InlineData("DOTNET_TieredPGO")]
+    public void MonkeyPatchWorksWithRuntimeSettingOff(string variable)
+    {
+        var (code, text) = RunChild("lock-contention", (variable, "0"));
+        Assert.True(code == 0 && text.Contains("pass"), $"lock-contention with {variable}=0 exited {code}:\n{text}");
     }
 
     [Fact]

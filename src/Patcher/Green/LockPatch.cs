@@ -24,12 +24,13 @@ namespace Evergreen.Patching.Green;
 /// (gettid); it travels as a <c>uint</c>. The replacement never makes one up: it returns what the original
 /// <c>TryEnterSlow</c> (called with timeout 0, which never blocks) returned when it took the lock, so
 /// <see cref="Lock.IsHeldByCurrentThread"/> and the <c>Exit(ThreadId)</c> owner check stay the runtime's.</para>
-/// <para><b>Status: NOT registered in <c>Patcher.Apply</c>.</b> Green-only contention (every entry point, timed
-/// TryEnter, recursion, 8 contenders) passes; a Lock shared by green threads and a native thread hammering it
-/// (scenario <c>lock-type-green-and-native</c>) leaves the green threads parked forever with the Lock free
-/// (<c>_state</c> 0) and even a 5 ms re-check timer never firing, i.e. the hub looks frozen; it passes with
-/// <c>DOTNET_TieredCompilation=0</c>. To enable: <c>Add("thread", LockPatch.Table, typeof(LockPatch), LockPatch.Bind);</c>
-/// after the Monitor table in <c>Apply</c>.</para>
+/// <para><b>Retries pass ThreadId 0.</b> With an initialised id and timeout 0 the original <c>TryEnterSlow</c> only
+/// handles recursion and returns 0 without touching the lock word (the caller's inlined fast path already tried), so
+/// the green retries call it with an uninitialised id: the original then re-reads the OS thread id (same value) and
+/// really tries (<c>State.TryLock</c>). Retrying with the caller's id caused the old hang of
+/// <c>lock-type-green-and-native</c> (every wake re-parked, so the last release left the Lock free, all green waiters
+/// parked and the hub idle in epoll): green-only scenarios hid it because each green contended on its thread's first
+/// Lock use, when the caller's id is still 0. Registered in <c>Patcher.Apply</c> after the Monitor table.</para>
 /// </remarks>
 internal static unsafe class LockPatch
 {
@@ -80,7 +81,8 @@ internal static unsafe class LockPatch
         t_inSlowPath = true;
         try
         {
-            // Recursion, a not-yet-cached thread id and a lock freed meanwhile are all handled by the original.
+            // Recursion and a not-yet-cached thread id are handled by the original (with an id still 0 it also tries
+            // the lock; with a cached id it does not: the retries below pass 0 for that).
             uint id = s_tryEnterSlow(lockObj, 0, currentThreadId);
             if (id != 0) return id;
             var hub = Hub.Instance;
@@ -92,7 +94,11 @@ internal static unsafe class LockPatch
             hub.BeginExternalWait(); // the owner may be a native thread the hub cannot see
             try
             {
-                while ((id = s_tryEnterSlow(lockObj, 0, currentThreadId)) == 0)
+                // Every retry passes an UNINITIALISED id (0): with an initialised id and timeout 0 the original only
+                // checks recursion and returns 0 without ever trying the lock word (its caller's inlined fast path did
+                // that), so a retry with the real id could never succeed. With 0 it re-reads the thread id (gettid,
+                // the same value) and makes the real attempt (State.TryLock). Recursion was settled by the first call.
+                while ((id = s_tryEnterSlow(lockObj, 0, 0)) == 0)
                 {
                     long left = -1;
                     if (deadline >= 0)

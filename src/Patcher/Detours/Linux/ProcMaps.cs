@@ -15,10 +15,11 @@ internal readonly record struct MemoryRegion(ulong Start, ulong End, int Protect
 /// <summary>Reads the process's memory map. The truth about a page's protection is here, not in what we last set.</summary>
 internal static class ProcMaps
 {
-    // A snapshot of the map, reused until a lookup misses or we map memory ourselves. Reading and parsing the
-    // ~1,500-line file took most of a batch's time (a 20-detour monkey-patch set: 97 ms, mostly here). Code pages
-    // we look up keep their protection (W^X keeps RX pages RX; the JIT writes through separate RW views), so a
-    // cached protection for a mapping that is still there is current; anything not found is re-read.
+    // A snapshot of the map, used only to look for free gaps near a body (AllocateNear): a stale view there costs an
+    // EEXIST and a fresh read. Protection lookups (TryFind) always read the file: the runtime reserves code-heap
+    // ranges PROT_NONE and commits them executable later, so a snapshot once made a freshly JIT-compiled body look
+    // "not executable" (DOTNET_ReadyToRun=0, where CoreLib's bodies are JIT-compiled) — and a stale protection
+    // restored after a write could be wrong.
     private static List<MemoryRegion>? s_snapshot;
     private static readonly object s_gate = new();
 
@@ -51,15 +52,12 @@ internal static class ProcMaps
     internal static bool TryFind(nint address, out MemoryRegion region)
     {
         ulong a = (ulong)address;
-        for (int pass = 0; pass < 2; pass++)
+        foreach (var r in ReadAll(fresh: true))
         {
-            foreach (var r in ReadAll(fresh: pass == 1))
+            if (r.Contains(a))
             {
-                if (r.Contains(a))
-                {
-                    region = r;
-                    return true;
-                }
+                region = r;
+                return true;
             }
         }
 
