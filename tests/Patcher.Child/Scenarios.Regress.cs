@@ -53,6 +53,41 @@ internal static partial class Scenarios
 
     private static bool MyYield() => true;
 
+    /// <summary>UdpClient under the patch: 10 plain threads all wait in Receive at once, then each gets its datagram.</summary>
+    private static void UdpClientGreen()
+    {
+        const int N = 10;
+        var servers = Enumerable.Range(0, N).Select(_ => new System.Net.Sockets.UdpClient(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0))).ToList();
+        int waiting = 0, maxWaiting = 0;
+        var got = new string?[N];
+        var threads = new List<Thread>();
+        for (int i = 0; i < N; i++)
+        {
+            int k = i;
+            var t = new Thread(() =>
+            {
+                var from = new System.Net.IPEndPoint(System.Net.IPAddress.Any, 0);
+                waiting++; maxWaiting = Math.Max(maxWaiting, waiting);
+                var data = servers[k].Receive(ref from);
+                waiting--;
+                got[k] = System.Text.Encoding.ASCII.GetString(data);
+            });
+            threads.Add(t);
+            t.Start();
+        }
+        while (waiting < N) Thread.Sleep(1); // green: lets every receiver reach its Receive
+        using var client = new System.Net.Sockets.UdpClient();
+        for (int i = 0; i < N; i++)
+        {
+            var bytes = System.Text.Encoding.ASCII.GetBytes("datagram " + i);
+            client.Send(bytes, bytes.Length, (System.Net.IPEndPoint)servers[i].Client.LocalEndPoint!);
+        }
+        foreach (var t in threads) t.Join();
+        foreach (var u in servers) u.Dispose();
+        Check(maxWaiting == N, $"all {N} receivers waited at once (max {maxWaiting})");
+        for (int i = 0; i < N; i++) Check(got[i] == "datagram " + i, $"receiver {i} got '{got[i]}'");
+    }
+
     /// <summary>
     /// The "os" area: a green thread blocked reading a child process's stdout lets another green thread run — the one
     /// that writes the line the child echoes back. If the pipe read blocked the hub, the writer could never run.

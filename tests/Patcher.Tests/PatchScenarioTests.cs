@@ -60,6 +60,7 @@ public class PatchScenarioTests(ITestOutputHelper output)
     [InlineData("runtime-threads-stay-native")]
     [InlineData("native-threads-use-originals")]
     [InlineData("process-pipes-green")]
+    [InlineData("udpclient-green")]
     [InlineData("patch-fails-nothing-stays")]
     [InlineData("late-thread")]
     [InlineData("late-socket")]
