@@ -53,6 +53,32 @@ internal static partial class Scenarios
 
     private static bool MyYield() => true;
 
+    /// <summary>Monitor.TryEnter with a timeout parks greenly: C runs while B waits; B times out, then succeeds after A leaves.</summary>
+    private static void MonitorTryEnterTimeoutGreen()
+    {
+        var gate = new object();
+        var order = new List<string>();
+        var aIn = new Evergreen.Event();
+        var release = new Evergreen.Event();
+        var a = new Thread(() => { lock (gate) { order.Add("A in"); aIn.Send(); release.Wait(); order.Add("A out"); } });
+        var b = new Thread(() =>
+        {
+            aIn.Wait();
+            bool first = Monitor.TryEnter(gate, 30);            // A holds it across a green wait: times out
+            order.Add(first ? "B got it (wrong)" : "B timed out");
+            release.Send();
+            bool taken = false;
+            Monitor.TryEnter(gate, 60_000, ref taken);           // A leaves after its release: B gets it
+            order.Add(taken ? "B in" : "B failed");
+            if (taken) Monitor.Exit(gate);
+        });
+        var c = new Thread(() => { aIn.Wait(); order.Add("C ran"); });
+        a.Start(); b.Start(); c.Start();
+        a.Join(); b.Join(); c.Join();
+        string s = string.Join(",", order);
+        Check(s == "A in,C ran,B timed out,A out,B in", "order was " + s);
+    }
+
     /// <summary>UdpClient under the patch: 10 plain threads all wait in Receive at once, then each gets its datagram.</summary>
     private static void UdpClientGreen()
     {

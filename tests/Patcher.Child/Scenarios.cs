@@ -49,6 +49,7 @@ internal static partial class Scenarios
             case "native-threads-use-originals": NativeThreadsUseOriginals(); break;
             case "process-pipes-green": ProcessPipesGreen(); break;
             case "udpclient-green": UdpClientGreen(); break;
+            case "monitor-tryenter-timeout-green": MonitorTryEnterTimeoutGreen(); break;
             case "monitor-green-and-native-hold": MonitorGreenAndNativeHold(); break;
             case "foreground-exit":
                 new Thread(() => { Thread.Sleep(50); Console.WriteLine("pass: foreground green thread finished after Main returned"); }).Start();

@@ -61,6 +61,7 @@ public class PatchScenarioTests(ITestOutputHelper output)
     [InlineData("native-threads-use-originals")]
     [InlineData("process-pipes-green")]
     [InlineData("udpclient-green")]
+    [InlineData("monitor-tryenter-timeout-green")]
     [InlineData("patch-fails-nothing-stays")]
     [InlineData("late-thread")]
     [InlineData("late-socket")]

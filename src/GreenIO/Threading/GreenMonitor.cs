@@ -50,6 +50,36 @@ internal static class GreenMonitor
         }
     }
 
+    /// <summary>
+    /// Like <see cref="Enter"/> but gives up after <paramref name="timeoutTicks"/> (Stopwatch ticks; negative: forever):
+    /// the green <see cref="Monitor.TryEnter(object, int)"/>.
+    /// </summary>
+    public static bool TryEnter(object obj, Func<object, bool> tryEnter, long timeoutTicks)
+    {
+        if (timeoutTicks < 0) { Enter(obj, tryEnter); return true; }
+        var hub = Hub.Instance;
+        var self = hub.RequireCurrent("GreenMonitor.TryEnter");
+        long deadline = System.Diagnostics.Stopwatch.GetTimestamp() + timeoutTicks;
+        Interlocked.Increment(ref s_enterWaiting);
+        hub.BeginExternalWait();
+        try
+        {
+            while (!tryEnter(obj))
+            {
+                long left = deadline - System.Diagnostics.Stopwatch.GetTimestamp();
+                if (left <= 0) return false;
+                ListFor(s_enterWaiters, obj).Wait(hub, self, left, out _);
+            }
+            return true;
+        }
+        finally
+        {
+            hub.EndExternalWait();
+            Interlocked.Decrement(ref s_enterWaiting);
+            RemoveIfEmpty(s_enterWaiters, obj);
+        }
+    }
+
     private static WaitList ListFor(Dictionary<object, WaitList> table, object obj)
     {
         if (!table.TryGetValue(obj, out var list))

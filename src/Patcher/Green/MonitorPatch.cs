@@ -17,6 +17,7 @@ internal static unsafe class MonitorPatch
     //   Monitor.Exit_FastPath(object)      (native, libcoreclr) → after release: wake a green thread waiting for it
     //   Monitor.Wait(object, int)                               → green wait (releases and re-takes the lock)
     //   Monitor.Pulse(object) / PulseAll(object)                → also wake green waiters
+    //   Monitor.TryEnter(object, int) / TryEnter(object, int, ref bool) → a contended wait with a timeout parks greenly
     public static readonly (MethodBase Target, string Replacement)[] Table =
     [
         (typeof(Monitor).GetMethod("TryEnter_FastPath", ThreadPatch.All, [typeof(object)])!, nameof(TryEnterFastPath)),
@@ -24,6 +25,8 @@ internal static unsafe class MonitorPatch
         (typeof(Monitor).GetMethod(nameof(Monitor.Wait), ThreadPatch.All, [typeof(object), typeof(int)])!, nameof(Wait)),
         (typeof(Monitor).GetMethod(nameof(Monitor.Pulse), ThreadPatch.All, [typeof(object)])!, nameof(Pulse)),
         (typeof(Monitor).GetMethod(nameof(Monitor.PulseAll), ThreadPatch.All, [typeof(object)])!, nameof(PulseAll)),
+        (typeof(Monitor).GetMethod(nameof(Monitor.TryEnter), ThreadPatch.All, [typeof(object), typeof(int)])!, nameof(TryEnterTimeout)),
+        (typeof(Monitor).GetMethod(nameof(Monitor.TryEnter), ThreadPatch.All, [typeof(object), typeof(int), typeof(bool).MakeByRefType()])!, nameof(TryEnterTimeoutRef)),
     ];
 
     internal static delegate*<object, bool> s_tryEnter;
@@ -31,6 +34,25 @@ internal static unsafe class MonitorPatch
     internal static delegate*<object, int, bool> s_wait;
     internal static delegate*<object, void> s_pulse;
     internal static delegate*<object, void> s_pulseAll;
+    internal static delegate*<object, int, bool> s_tryEnterTimeout;
+    internal static delegate*<object, int, ref bool, void> s_tryEnterTimeoutRef;
+
+    internal static bool TryEnterTimeout(object obj, int millisecondsTimeout)
+    {
+        if (PassThrough.Native || millisecondsTimeout == 0) return s_tryEnterTimeout(obj, millisecondsTimeout);
+        ArgumentNullException.ThrowIfNull(obj);
+        ArgumentOutOfRangeException.ThrowIfLessThan(millisecondsTimeout, -1);
+        if (TryEnterNonBlocking(obj)) return true;
+        long ticks = millisecondsTimeout < 0 ? -1 : Hub.ToTicks(TimeSpan.FromMilliseconds(millisecondsTimeout));
+        return GreenMonitor.TryEnter(obj, s_tryEnterNonBlocking, ticks);
+    }
+
+    internal static void TryEnterTimeoutRef(object obj, int millisecondsTimeout, ref bool lockTaken)
+    {
+        if (PassThrough.Native || millisecondsTimeout == 0) { s_tryEnterTimeoutRef(obj, millisecondsTimeout, ref lockTaken); return; }
+        if (lockTaken) throw new ArgumentException("The lockTaken argument must be set to false before calling this method.", nameof(lockTaken));
+        lockTaken = TryEnterTimeout(obj, millisecondsTimeout);
+    }
 
     private static readonly Func<object, bool> s_tryEnterNonBlocking = TryEnterNonBlocking;
     private static readonly Action<object> s_exitOnce = Monitor.Exit;
@@ -88,6 +110,8 @@ internal static unsafe class MonitorPatch
             case nameof(Wait): s_wait = (delegate*<object, int, bool>)original; break;
             case nameof(Pulse): s_pulse = (delegate*<object, void>)original; break;
             case nameof(PulseAll): s_pulseAll = (delegate*<object, void>)original; break;
+            case nameof(TryEnterTimeout): s_tryEnterTimeout = (delegate*<object, int, bool>)original; break;
+            case nameof(TryEnterTimeoutRef): s_tryEnterTimeoutRef = (delegate*<object, int, ref bool, void>)original; break;
             default: throw new ArgumentException("unknown replacement " + replacement);
         }
     }
