@@ -85,7 +85,18 @@ public sealed partial class Hub
 
     private void PollIo(int timeoutMs)
     {
-        int n = _poller.Wait(_pollResults, timeoutMs);
+        int n;
+        if (timeoutMs == 0)
+        {
+            n = _poller.Wait(_pollResults, 0);
+        }
+        else
+        {
+            _polling = true; // idle in the poller: not "holding the hub" for the blocking detector
+            n = _poller.Wait(_pollResults, timeoutMs);
+            _polling = false;
+            _progress++;
+        }
         for (int i = 0; i < n; i++)
         {
             var r = _pollResults[i];

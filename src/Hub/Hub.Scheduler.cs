@@ -266,9 +266,12 @@ public sealed partial class Hub
         }
         if (pick == Pick.Thread)
         {
-            if (next == self) return;
-            next!.Parker.Unpark();
-            self.Parker.Park();
+            if (next != self)
+            {
+                next!.Parker.Unpark();
+                self.Parker.Park();
+            }
+            NoteRunning(self);
             return;
         }
         // Nothing can ever wake anyone: end this wait with an exception rather than hang.
@@ -359,6 +362,7 @@ public sealed partial class Hub
     /// <summary>Runs a spawned green thread's body on its worker (called by the worker with the baton).</summary>
     internal void RunJob(GreenThread g)
     {
+        NoteRunning(g);
         t_current = g;
         g.Started = true;
         Exception? error = null;

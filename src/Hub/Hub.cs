@@ -56,12 +56,42 @@ public sealed partial class Hub
     private int _externalWaits;    // waits an outside thread will end (tpool, native lock owners)
 
     private readonly WorkerReserve? _reserve;
+    private readonly BlockingDetector _detector;
+    [ThreadStatic] private static int t_tid;
+
+    // What the blocking detector samples: plain fields written by the baton holder at every handoff (two stores a
+    // switch), read racily by the watchdog; a torn view only delays a report by one sample.
+    private long _progress;
+    private GreenThread? _holder;
+    private int _holderTid;
+    private volatile bool _polling;
 
     private Hub(IPoller poller)
     {
         _poller = poller;
         int reserve = WorkerReserve.ConfiguredSize;
         if (reserve > 0) _reserve = new WorkerReserve(this, reserve);
+        _detector = new BlockingDetector(this);
+    }
+
+    internal long Progress => Volatile.Read(ref _progress);
+
+    internal GreenThread? Holder => Volatile.Read(ref _holder);
+
+    internal int HolderTid => Volatile.Read(ref _holderTid);
+
+    /// <summary>True while a green thread holds the baton outside the poller (what the blocking detector watches).</summary>
+    internal bool IsBusy => !_polling && Volatile.Read(ref _inbound) != s_idleMarker && Volatile.Read(ref _alive) > 0;
+
+    /// <summary>The blocking detector (one per hub; its threshold is <see cref="BlockingDetector.ThresholdMs"/>).</summary>
+    internal BlockingDetector Detector => _detector;
+
+    /// <summary>Called by a thread that has just taken the baton to run <paramref name="g"/>.</summary>
+    internal void NoteRunning(GreenThread g)
+    {
+        _holder = g;
+        _holderTid = t_tid != 0 ? t_tid : (t_tid = Interop.Libc.gettid());
+        _progress++;
     }
 
     /// <summary>
@@ -75,7 +105,11 @@ public sealed partial class Hub
             if (s_instance is { } h) return h;
             lock (s_createLock)
             {
-                return s_instance ??= new Hub(CreatePoller());
+                if (s_instance != null) return s_instance;
+                var hub = new Hub(CreatePoller());
+                s_instance = hub;
+                hub._detector.Start();
+                return hub;
             }
         }
     }
@@ -164,6 +198,7 @@ public sealed partial class Hub
             Interlocked.Increment(ref _alive);
             _adopted.Add(self);
         }
+        NoteRunning(self);
         return self;
     }
 

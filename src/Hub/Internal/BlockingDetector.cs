@@ -1,0 +1,105 @@
+using System.Diagnostics;
+
+namespace Evergreen.Internal;
+
+/// <summary>
+/// Reports a green thread that holds the hub without switching (eventlet's hub_blocking_detection, on by default
+/// here; gevent's monitor thread is off by default). A native watchdog thread, off the hub's CPU, samples the hub's
+/// progress counter; when it has not moved for <see cref="ThresholdMs"/> while the hub is neither idle nor polling, it
+/// logs one warning per episode naming the green thread and what its OS thread is doing in the kernel (state,
+/// wchan, system call) — .NET cannot read another thread's managed stack, but "blocked in read(2)" or "running on the
+/// CPU" already says which kind of mistake it is. <c>EVERGREEN_BLOCK_DETECT_MS</c> sets the threshold (default 1000;
+/// 0 turns it off).
+/// </summary>
+internal sealed class BlockingDetector
+{
+    private static int s_thresholdMs =
+        int.TryParse(Environment.GetEnvironmentVariable("EVERGREEN_BLOCK_DETECT_MS"), out int ms) && ms >= 0 ? ms : 1000;
+
+    private readonly Hub _hub;
+    private long _reports;
+
+    public BlockingDetector(Hub hub) => _hub = hub;
+
+    /// <summary>The threshold in milliseconds; 0 turns reporting off. Read on every sample, so it can change at run time.</summary>
+    public static int ThresholdMs
+    {
+        get => Volatile.Read(ref s_thresholdMs);
+        set => Volatile.Write(ref s_thresholdMs, Math.Max(0, value));
+    }
+
+    /// <summary>Warnings logged so far.</summary>
+    public long Reports => Interlocked.Read(ref _reports);
+
+    public void Start() =>
+        Hub.StartNativeThread(new Thread(Run, 256 * 1024) { IsBackground = true, Name = "evergreen-watchdog" });
+
+    private void Run()
+    {
+        long lastProgress = -1, lastChange = Stopwatch.GetTimestamp();
+        bool reported = false;
+        while (true)
+        {
+            int threshold = ThresholdMs;
+            Thread.Sleep(threshold == 0 ? 1000 : Math.Clamp(threshold / 4, 10, 250)); // a native thread: a real sleep
+            long now = Stopwatch.GetTimestamp();
+            long progress = _hub.Progress;
+            if (progress != lastProgress || threshold == 0 || !_hub.IsBusy)
+            {
+                lastProgress = progress;
+                lastChange = now;
+                reported = false;
+                continue;
+            }
+            double heldMs = (now - lastChange) * 1000.0 / Stopwatch.Frequency;
+            if (reported || heldMs < threshold) continue;
+            reported = true;
+            Report(heldMs);
+        }
+    }
+
+    private void Report(double heldMs)
+    {
+        var holder = _hub.Holder;
+        int tid = _hub.HolderTid;
+        string what = Describe(tid);
+        Interlocked.Increment(ref _reports);
+        Hub.Logger.Warning(
+            "Green thread {Name} (id {Id}, OS thread {Tid}) has held the hub for {HeldMs:0} ms without a green call: {What}. " +
+            "Every other green thread is stopped meanwhile. A call that blocks natively should be made green (patch its area) " +
+            "or run through Tpool.Execute; a long computation should call Green.Sleep(0) now and then.",
+            holder?.Name ?? "?", holder?.Id ?? 0, tid, heldMs, what);
+    }
+
+    private static string Describe(int tid)
+    {
+        if (tid == 0) return "its OS thread is unknown";
+        try
+        {
+            string dir = $"/proc/self/task/{tid}";
+            string stat = File.ReadAllText(dir + "/stat");
+            char state = stat[(stat.LastIndexOf(')') + 2)..][0];
+            if (state == 'R') return "it is running on the CPU (a loop without a green call?)";
+            string wchan = File.ReadAllText(dir + "/wchan").Trim();
+            string sys = File.ReadAllText(dir + "/syscall").Split(' ')[0];
+            string name = int.TryParse(sys, out int nr) ? SyscallName(nr) : sys;
+            return $"it is blocked in the kernel (state {state}, in {name}, wchan {wchan})";
+        }
+        catch (IOException)
+        {
+            return "its OS thread could not be inspected";
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return "its OS thread could not be inspected";
+        }
+    }
+
+    private static string SyscallName(int nr) => nr switch
+    {
+        0 => "read", 1 => "write", 7 => "poll", 17 => "pread64", 23 => "select", 35 => "nanosleep", 42 => "connect",
+        43 => "accept", 44 => "sendto", 45 => "recvfrom", 46 => "sendmsg", 47 => "recvmsg", 61 => "wait4", 202 => "futex",
+        230 => "clock_nanosleep", 232 => "epoll_wait", 270 => "pselect6", 271 => "ppoll", 281 => "epoll_pwait", 288 => "accept4",
+        _ => $"syscall {nr}",
+    };
+}
