@@ -9,7 +9,14 @@ fi
 ver=$(ls /usr/lib/postgresql | sort -V | tail -1)
 if ! pg_lsclusters -h 2>/dev/null | grep -q online; then
   pg_lsclusters -h | grep -q . || pg_createcluster "$ver" main >/dev/null
-  pg_ctlcluster "$ver" main start
+  if ! pg_ctlcluster "$ver" main start 2>/dev/null; then
+    # A server killed uncleanly (e.g. with the session that started it) leaves lock files whose PID may since have been
+    # reused by another process; postgres then refuses to start. With no postgres running they are stale.
+    if ! pgrep -x postgres >/dev/null; then
+      rm -f /var/run/postgresql/.s.PGSQL.*.lock "/var/lib/postgresql/$ver/main/postmaster.pid"
+    fi
+    pg_ctlcluster "$ver" main start
+  fi
 fi
 su postgres -c "psql -tAc \"SELECT 1 FROM pg_roles WHERE rolname='evergreen'\"" | grep -q 1 ||
   su postgres -c "psql -qc \"CREATE ROLE evergreen LOGIN PASSWORD 'evergreen' SUPERUSER\""
