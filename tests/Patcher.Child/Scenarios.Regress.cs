@@ -53,6 +53,33 @@ internal static partial class Scenarios
 
     private static bool MyYield() => true;
 
+    /// <summary>
+    /// A waiter that a release chose but that is killed before it retries passes the wake on: otherwise the next
+    /// waiter stays parked while the lock is free (the Lock patch had this; lock(object) did not).
+    /// </summary>
+    private static void KilledLockWaiterPassesWakeOn()
+    {
+        var gate = new object();
+        var order = new List<string>();
+        var release = new Evergreen.Event();
+        int contending = 0;
+        GreenThread? b = null;
+        var a = Green.Spawn(() =>
+        {
+            lock (gate) release.Wait();
+            b!.Kill(); // B was just chosen by that release and has not run yet
+        });
+        // No green call between the count and the contended lock: once both counted, both are parked on the lock.
+        b = Green.Spawn(() => { contending++; lock (gate) order.Add("B in (wrong)"); });
+        var c = Green.Spawn(() => { Green.Sleep(0); contending++; lock (gate) order.Add("C in"); });
+        while (contending < 2) Green.Sleep(0);
+        release.Send();
+        a.Wait();
+        try { b.Wait(); } catch (GreenThreadExitException) { order.Add("B killed"); }
+        c.Wait();
+        Check(string.Join(",", order) == "C in,B killed", "order was " + string.Join(",", order));
+    }
+
     /// <summary>Monitor.TryEnter with a timeout parks greenly: C runs while B waits; B times out, then succeeds after A leaves.</summary>
     private static void MonitorTryEnterTimeoutGreen()
     {

@@ -50,6 +50,7 @@ internal static partial class Scenarios
             case "process-pipes-green": ProcessPipesGreen(); break;
             case "udpclient-green": UdpClientGreen(); break;
             case "monitor-tryenter-timeout-green": MonitorTryEnterTimeoutGreen(); break;
+            case "killed-lock-waiter-passes-wake-on": KilledLockWaiterPassesWakeOn(); break;
             case "monitor-green-and-native-hold": MonitorGreenAndNativeHold(); break;
             case "foreground-exit":
                 new Thread(() => { Thread.Sleep(50); Console.WriteLine("pass: foreground green thread finished after Main returned"); }).Start();

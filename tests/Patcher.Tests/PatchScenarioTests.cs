@@ -62,6 +62,7 @@ public class PatchScenarioTests(ITestOutputHelper output)
     [InlineData("process-pipes-green")]
     [InlineData("udpclient-green")]
     [InlineData("monitor-tryenter-timeout-green")]
+    [InlineData("killed-lock-waiter-passes-wake-on")]
     [InlineData("patch-fails-nothing-stays")]
     [InlineData("late-thread")]
     [InlineData("late-socket")]

@@ -27,48 +27,45 @@ internal static class GreenMonitor
     /// it. <paramref name="tryEnter"/> is a non-blocking attempt (the original fast path, then the runtime's
     /// non-blocking TryEnter for objects whose header cannot take a thin lock).
     /// </summary>
-    public static void Enter(object obj, Func<object, bool> tryEnter)
+    public static void Enter(object obj, Func<object, bool> tryEnter) => TryEnter(obj, tryEnter, -1);
+
+    /// <summary>
+    /// Like <see cref="Enter"/> but gives up after <paramref name="timeoutTicks"/> (Stopwatch ticks; negative: forever):
+    /// the green <see cref="Monitor.TryEnter(object, int)"/>, and the green wait of a contended <see cref="Lock"/>
+    /// (any object whose releases call <see cref="Released"/> can wait here).
+    /// </summary>
+    public static bool TryEnter(object obj, Func<object, bool> tryEnter, long timeoutTicks)
     {
         var hub = Hub.Instance;
         var self = hub.RequireCurrent("GreenMonitor.Enter");
+        long deadline = timeoutTicks < 0 ? -1 : System.Diagnostics.Stopwatch.GetTimestamp() + timeoutTicks;
         // Count ourselves as a waiter BEFORE the last attempt: an Exit by a native thread after this point
         // posts a wake, so a release between our failed attempt and our park cannot be lost.
         Interlocked.Increment(ref s_enterWaiting);
         hub.BeginExternalWait(); // the owner may be a native thread the hub cannot see
         try
         {
-            // Look the list up on every round: a thread that got the lock may have removed an emptied list
-            // meanwhile, and a release wakes only waiters of the list in the table (a stale list loses wakes).
-            while (!tryEnter(obj))
-                ListFor(s_enterWaiters, obj).Wait(hub, self, -1, out _);
-        }
-        finally
-        {
-            hub.EndExternalWait();
-            Interlocked.Decrement(ref s_enterWaiting);
-            RemoveIfEmpty(s_enterWaiters, obj);
-        }
-    }
-
-    /// <summary>
-    /// Like <see cref="Enter"/> but gives up after <paramref name="timeoutTicks"/> (Stopwatch ticks; negative: forever):
-    /// the green <see cref="Monitor.TryEnter(object, int)"/>.
-    /// </summary>
-    public static bool TryEnter(object obj, Func<object, bool> tryEnter, long timeoutTicks)
-    {
-        if (timeoutTicks < 0) { Enter(obj, tryEnter); return true; }
-        var hub = Hub.Instance;
-        var self = hub.RequireCurrent("GreenMonitor.TryEnter");
-        long deadline = System.Diagnostics.Stopwatch.GetTimestamp() + timeoutTicks;
-        Interlocked.Increment(ref s_enterWaiting);
-        hub.BeginExternalWait();
-        try
-        {
             while (!tryEnter(obj))
             {
-                long left = deadline - System.Diagnostics.Stopwatch.GetTimestamp();
-                if (left <= 0) return false;
-                ListFor(s_enterWaiters, obj).Wait(hub, self, left, out _);
+                long left = -1;
+                if (deadline >= 0)
+                {
+                    left = deadline - System.Diagnostics.Stopwatch.GetTimestamp();
+                    if (left <= 0) return false;
+                }
+                // Look the list up on every round: a thread that got the lock may have removed an emptied list
+                // meanwhile, and a release wakes only waiters of the list in the table (a stale list loses wakes).
+                try
+                {
+                    ListFor(s_enterWaiters, obj).Wait(hub, self, left, out _);
+                }
+                catch
+                {
+                    // Killed or timed out by a Timeout scope, perhaps just after a release chose us: pass the wake on,
+                    // or the next waiter stays parked while the lock is free (a spurious wake costs one more attempt).
+                    WakeEnterer(obj);
+                    throw;
+                }
             }
             return true;
         }

@@ -1,6 +1,5 @@
-using System.Diagnostics;
 using System.Reflection;
-using Evergreen.Internal;
+using Evergreen.IO.Threading;
 using Evergreen.Patching.Internal;
 
 namespace Evergreen.Patching.Green;
@@ -50,14 +49,6 @@ internal static unsafe class LockPatch
     internal static delegate*<Lock, uint, void> s_exitWithId;
     internal static delegate*<Lock, void> s_exit;
 
-    // Per Lock: green threads waiting for it. Touched only under the baton (releases by native threads are posted).
-    private static readonly Dictionary<Lock, WaitList> s_waiters = new(ReferenceEqualityComparer.Instance);
-
-    /// <summary>Green threads waiting for any Lock (read lock-free by every Exit to stay cheap).</summary>
-    private static int s_waiting;
-
-    /// <summary>The value a woken waiter receives (it only means "try again").</summary>
-    private static readonly object s_released = new();
 
     /// <summary>Set while this OS thread is inside the green slow path (its own parking must never park again).</summary>
     [ThreadStatic] private static bool t_inSlowPath;
@@ -85,58 +76,14 @@ internal static unsafe class LockPatch
             // the lock; with a cached id it does not: the retries below pass 0 for that).
             uint id = s_tryEnterSlow(lockObj, 0, currentThreadId);
             if (id != 0) return id;
-            var hub = Hub.Instance;
-            var self = hub.RequireCurrent("Lock.Enter");
-            long deadline = timeoutMs < 0 ? -1 : Stopwatch.GetTimestamp() + Hub.ToTicks(TimeSpan.FromMilliseconds(timeoutMs));
-            // Count ourselves as a waiter BEFORE the last attempt: an Exit after this point (by any thread) wakes a
-            // green waiter, so a release between our failed attempt and our park cannot be lost.
-            Interlocked.Increment(ref s_waiting);
-            hub.BeginExternalWait(); // the owner may be a native thread the hub cannot see
-            try
-            {
-                // Every retry passes an UNINITIALISED id (0): with an initialised id and timeout 0 the original only
-                // checks recursion and returns 0 without ever trying the lock word (its caller's inlined fast path did
-                // that), so a retry with the real id could never succeed. With 0 it re-reads the thread id (gettid,
-                // the same value) and makes the real attempt (State.TryLock). Recursion was settled by the first call.
-                while ((id = s_tryEnterSlow(lockObj, 0, 0)) == 0)
-                {
-                    long left = -1;
-                    if (deadline >= 0)
-                    {
-                        left = deadline - Stopwatch.GetTimestamp();
-                        if (left <= 0) return 0;
-                    }
-                    // Look the list up on every round: a woken waiter is unlinked, and when the last linked one leaves
-                    // the list is dropped; parking on a list held from an earlier round would never be woken again.
-                    if (!s_waiters.TryGetValue(lockObj, out var list))
-                    {
-                        list = new WaitList();
-                        s_waiters[lockObj] = list;
-                    }
-                    try
-                    {
-                        list.Wait(hub, self, left, out _);
-                    }
-                    catch
-                    {
-                        // Killed or timed out by a Timeout scope, perhaps just after a release chose us: pass the
-                        // wake on (a spurious wake only costs the next waiter one more attempt).
-                        WakeOne(lockObj);
-                        throw;
-                    }
-                    finally
-                    {
-                        if (list.Count == 0 && s_waiters.TryGetValue(lockObj, out var current) && ReferenceEquals(current, list))
-                            s_waiters.Remove(lockObj);
-                    }
-                }
-                return id;
-            }
-            finally
-            {
-                hub.EndExternalWait();
-                Interlocked.Decrement(ref s_waiting);
-            }
+            long ticks = timeoutMs < 0 ? -1 : Hub.ToTicks(TimeSpan.FromMilliseconds(timeoutMs));
+            // Every retry passes an UNINITIALISED id (0): with an initialised id and timeout 0 the original only checks
+            // recursion and returns 0 without ever trying the lock word (its caller's inlined fast path did that), so a
+            // retry with the real id could never succeed. With 0 it re-reads the thread id (gettid, the same value) and
+            // makes the real attempt (State.TryLock). Recursion was settled by the first call. The waiting itself is the
+            // same as for lock(object): GreenMonitor's wait list for this object, woken by Released from our Exits.
+            uint got = 0;
+            return GreenMonitor.TryEnter(WaitKey(lockObj), _ => (got = s_tryEnterSlow(lockObj, 0, 0)) != 0, ticks) ? got : 0;
         }
         finally
         {
@@ -144,27 +91,22 @@ internal static unsafe class LockPatch
         }
     }
 
+    // The Lock as the key of GreenMonitor's wait table (compared by reference, never locked on: CS9216 warns about
+    // `lock` on a Lock seen as object, which this is not).
+#pragma warning disable CS9216
+    private static object WaitKey(Lock lockObj) => lockObj;
+#pragma warning restore CS9216
+
     internal static void ExitWithId(Lock lockObj, uint currentThreadId)
     {
         s_exitWithId(lockObj, currentThreadId);
-        if (Volatile.Read(ref s_waiting) > 0 && !lockObj.IsHeldByCurrentThread) Released(lockObj);
+        if (GreenMonitor.AnyEnterWaiters && !lockObj.IsHeldByCurrentThread) GreenMonitor.Released(WaitKey(lockObj));
     }
 
     internal static void Exit(Lock lockObj)
     {
         s_exit(lockObj);
-        if (Volatile.Read(ref s_waiting) > 0 && !lockObj.IsHeldByCurrentThread) Released(lockObj);
-    }
-
-    private static void Released(Lock lockObj)
-    {
-        if (Hub.IsGreenThread) WakeOne(lockObj);
-        else Hub.Instance.Post(() => WakeOne(lockObj));
-    }
-
-    private static void WakeOne(Lock lockObj)
-    {
-        if (s_waiters.TryGetValue(lockObj, out var list)) list.WakeOne(Hub.Instance, s_released);
+        if (GreenMonitor.AnyEnterWaiters && !lockObj.IsHeldByCurrentThread) GreenMonitor.Released(WaitKey(lockObj));
     }
 
     internal static void Bind(string replacement, nint original)

@@ -15,7 +15,7 @@ internal static class LateCheck
 {
     private static readonly string[] s_programRuntimeThreads = [".NET TP Worker", ".NET TP Gate", ".NET Long Running", ".NET Timer", ".NET TP Wait"];
 
-    public static bool IsEntryThread() => Native.GetTid() == Environment.ProcessId;
+    public static bool IsEntryThread() => Evergreen.Interop.Libc.gettid() == Environment.ProcessId;
 
     /// <summary>Names of threads that show the program already started threads; empty if none.</summary>
     public static List<string> ProgramThreads()

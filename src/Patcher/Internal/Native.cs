@@ -5,9 +5,6 @@ namespace Evergreen.Patching.Internal;
 /// <summary>The patcher's libc entry points.</summary>
 internal static partial class Native
 {
-    [LibraryImport("libc", EntryPoint = "gettid")]
-    public static partial int GetTid();
-
     private const int SOL_SOCKET = 1, SO_DOMAIN = 39;
 
     [LibraryImport("libc", EntryPoint = "getsockopt", SetLastError = true)]

@@ -19,15 +19,17 @@ internal static unsafe class CodeMemory
         nint first = address & ~(nint)(PageSize - 1);
         nint last = (address + length - 1) & ~(nint)(PageSize - 1);
         var pages = new (nint, int)[(int)((last - first) / PageSize) + 1];
+        var maps = ProcMaps.ReadAll(fresh: true); // one read for all the pages; protections must be current
         for (int i = 0; i < pages.Length; i++)
         {
             nint page = first + (i * PageSize);
-            if (!ProcMaps.TryFind(page, out var region))
+            int index = maps.FindIndex(r => r.Contains((ulong)page));
+            if (index < 0)
             {
                 throw new InvalidOperationException($"address 0x{page:X} is not mapped");
             }
 
-            pages[i] = (page, region.Protection);
+            pages[i] = (page, maps[index].Protection);
         }
 
         return pages;
