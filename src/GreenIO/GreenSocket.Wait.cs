@@ -47,7 +47,7 @@ public static partial class GreenSocket
     private static SocketState StateOf(Socket s)
     {
         if (s_states.TryGetValue(s, out var st)) return st;
-        st = new SocketState(NativeSocket.Fd(s));
+        st = new SocketState(NativeSocket.Fd(s)) { Stream = s.SocketType == SocketType.Stream };
         s_states.AddOrUpdate(s, st);
         Claim(st);
         return st;
@@ -169,4 +169,8 @@ public static partial class GreenSocket
     /// <summary>True while a green thread is parked waiting to read (or write) <paramref name="s"/>; for tests and diagnostics.</summary>
     internal static bool HasWaiter(Socket s, bool read) =>
         s_states.TryGetValue(s, out var st) && (read ? st.Reader : st.Writer) != null;
+
+    /// <summary>True when the hub knows <paramref name="s"/> has nothing to read, so a green Receive parks without a recv; for tests.</summary>
+    internal static bool KnownDrained(Socket s) =>
+        s_states.TryGetValue(s, out var st) && !Hub.Instance.FdMayBeReady(st.Fd, read: true);
 }

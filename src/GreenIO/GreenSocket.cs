@@ -97,10 +97,23 @@ public static partial class GreenSocket
         var st = Prepare(s);
         if (st == null) return NativeSocket.Receive(s, buffer, socketFlags, out errorCode);
         long deadline = 0;
+        // A plain read of a stream that the hub knows is drained (our last read came up short or said EAGAIN, and
+        // the edge-triggered poller has reported nothing since) goes straight to the wait: the recv would only
+        // say EAGAIN (one system call of the three an echo round trip made).
+        bool track = st.Stream && socketFlags == SocketFlags.None && buffer.Length > 0;
+        var hub = Hub.Instance;
         while (true)
         {
-            int n = NativeSocket.Receive(s, buffer, socketFlags, out errorCode);
-            if (errorCode != SocketError.WouldBlock) return n;
+            if (!track || hub.FdMayBeReady(st.Fd, read: true))
+            {
+                int n = NativeSocket.Receive(s, buffer, socketFlags, out errorCode);
+                if (errorCode != SocketError.WouldBlock)
+                {
+                    if (track && errorCode == SocketError.Success && n > 0 && n < buffer.Length) hub.FdDrained(st.Fd, read: true);
+                    return n;
+                }
+                if (track) hub.FdDrained(st.Fd, read: true);
+            }
             errorCode = WaitReady(s, st, read: true, Remaining(ref deadline, s, receive: true), SocketError.ConnectionAborted);
             if (errorCode != SocketError.Success) return 0;
             KeepNonBlocking(s);

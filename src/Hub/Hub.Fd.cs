@@ -9,6 +9,28 @@ public sealed partial class Hub
     {
         public GreenThread? Reader, Writer;
         public int ReaderWait, WriterWait;
+
+        // False once the caller saw the fd drained (EAGAIN, or a short read on a stream) and no edge arrived since:
+        // the poller is edge-triggered, so any new data or buffer space reports an edge at a later poll.
+        public bool MayRead = true, MayWrite = true;
+    }
+
+    /// <summary>
+    /// False when <paramref name="fd"/> is known to have nothing to read (or no room to write): the caller saw it
+    /// drained (<see cref="FdDrained"/>) and the poller reported no edge since, so trying the system call would
+    /// only return EAGAIN. True when unknown. Baton holder only.
+    /// </summary>
+    internal bool FdMayBeReady(int fd, bool read) =>
+        !_fds.TryGetValue(fd, out var st) || (read ? st.MayRead : st.MayWrite);
+
+    /// <summary>
+    /// Records that the caller, holding the baton since its system call, saw <paramref name="fd"/> drained: the call
+    /// returned EAGAIN, or a stream read returned less than asked. The next edge the poller reports sets it ready again.
+    /// </summary>
+    internal void FdDrained(int fd, bool read)
+    {
+        if (!_fds.TryGetValue(fd, out var st)) return;
+        if (read) st.MayRead = false; else st.MayWrite = false;
     }
 
     private readonly Dictionary<int, FdState> _fds = new();
@@ -101,6 +123,8 @@ public sealed partial class Hub
         {
             var r = _pollResults[i];
             if (!_fds.TryGetValue(r.Fd, out var st)) continue;
+            if ((r.Events & PollEvents.Read) != 0) st.MayRead = true;
+            if ((r.Events & PollEvents.Write) != 0) st.MayWrite = true;
             if ((r.Events & PollEvents.Read) != 0 && st.Reader is { } rd) Wake(rd, st.ReaderWait, PollEventsBox.Of(r.Events));
             if ((r.Events & PollEvents.Write) != 0 && st.Writer is { } wr) Wake(wr, st.WriterWait, PollEventsBox.Of(r.Events));
         }

@@ -47,4 +47,14 @@ internal static class Loopback
             Green.Sleep(0);
         }
     }
+
+    /// <summary>Yields until <paramref name="s"/> has bytes to read (checked with FIONREAD, which does not consume).</summary>
+    public static void UntilReadable(Socket s)
+    {
+        for (int i = 0; s.Available == 0; i++)
+        {
+            if (i > 100_000) throw new InvalidOperationException("No data arrived on the socket.");
+            Green.Sleep(0);
+        }
+    }
 }

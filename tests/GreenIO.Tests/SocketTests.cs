@@ -134,6 +134,80 @@ public class SocketTests
     }
 
     [Fact]
+    public void A_drained_stream_skips_the_EAGAIN_recv_yet_data_that_arrives_unwatched_is_read()
+    {
+        Hub.Run(() =>
+        {
+            var (c, s) = Loopback.Pair();
+            var (c2, s2) = Loopback.Pair();
+            var buf = new byte[4096];
+            // Park once so the hub watches s (its first wait registers it with the poller).
+            var first = Green.Spawn(() => GreenSocket.Receive(s, buf));
+            Loopback.UntilWaiting(s);
+            GreenSocket.Send(c, "hello"u8);
+            Assert.Equal(5, first.Wait());
+            // That read came up short: the receive queue is empty and the hub knows it.
+            Assert.True(GreenSocket.KnownDrained(s));
+
+            // Data arrives while nobody waits on s; another socket's waiter keeps the hub polling, so the
+            // edge for s is taken from epoll with no reader parked. It must not be lost.
+            var other = Green.Spawn(() => GreenSocket.Receive(s2, new byte[16]));
+            Loopback.UntilWaiting(s2);
+            GreenSocket.Send(c, "world!"u8);
+            for (int i = 0; i < 100 && GreenSocket.KnownDrained(s); i++) Green.Sleep(0); // a few hub rounds
+            Assert.False(GreenSocket.KnownDrained(s));
+            int n = Timeout.WithTimeout(TimeSpan.FromSeconds(30), () => GreenSocket.Receive(s, buf), -1);
+            Assert.Equal(6, n);
+            Assert.Equal("world!"u8.ToArray(), buf.AsSpan(0, 6).ToArray());
+
+            // A full read (buffer filled) says nothing about what is left: the next Receive must try the socket.
+            GreenSocket.Send(c, new byte[10]);
+            var small = new byte[4];
+            Loopback.UntilReadable(s);
+            Assert.Equal(4, GreenSocket.Receive(s, small));
+            Assert.False(GreenSocket.KnownDrained(s));
+            Assert.Equal(4, GreenSocket.Receive(s, small));
+            Assert.Equal(2, GreenSocket.Receive(s, small));
+            Assert.True(GreenSocket.KnownDrained(s));
+
+            GreenSocket.Send(c2, "x"u8);
+            Assert.Equal(1, other.Wait());
+            foreach (var x in new[] { c, s, c2, s2 }) GreenSocket.Close(x);
+        });
+    }
+
+    [Fact]
+    public void Byte_at_a_time_writes_against_a_large_read_buffer_arrive_complete_and_in_order()
+    {
+        Hub.Run(() =>
+        {
+            var (c, s) = Loopback.Pair();
+            c.NoDelay = true;
+            const int total = 20_000;
+            var writer = Green.Spawn(() =>
+            {
+                var one = new byte[1];
+                for (int i = 0; i < total; i++)
+                {
+                    one[0] = (byte)(i * 7);
+                    GreenSocket.Send(c, one);
+                    if (i % 3 == 0) Green.Sleep(0); // let the reader catch up now and then: many short reads
+                }
+                GreenSocket.Shutdown(c, SocketShutdown.Send);
+            });
+            var got = new List<byte>(total);
+            var buf = new byte[8192];
+            int n;
+            while ((n = GreenSocket.Receive(s, buf)) > 0) got.AddRange(buf.AsSpan(0, n).ToArray());
+            writer.Wait();
+            Assert.Equal(total, got.Count);
+            for (int i = 0; i < total; i++) Assert.Equal((byte)(i * 7), got[i]);
+            GreenSocket.Close(c);
+            GreenSocket.Close(s);
+        });
+    }
+
+    [Fact]
     public void ReceiveTimeout_fails_with_TimedOut_like_a_blocking_socket()
     {
         Hub.Run(() =>
