@@ -52,11 +52,20 @@ serve() {
     log "server $name did not become ready; its output:"; cat "$TMP/srv_$name.out" >&2
     kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; return 0
   fi
-  local c
+  # The server's own process (timeout and env fork or exec it): its CPU time per message is the row
+  # server_cpu_us_per_msg (utime+stime from /proc, 10 ms ticks, over the timed client run incl. its connects).
+  local spid; spid=$(pgrep -P "$pid" | head -1); [ -n "$spid" ] || spid=$pid
+  local c t0 t1
   for c in 100 1000; do
+    t0=$(awk '{print $14+$15}' "/proc/$spid/stat" 2>/dev/null)
     timeout "$T" "$TMP/echoclient" -addr "127.0.0.1:$port" -c "$c" -m "$M" -size "$SIZE" -sys "$name" \
       2> >(sed "s/^/[echoclient $name C=$c] /" >&2) | grep -P '^echo\t' \
       || log "client run $name C=$c failed or timed out"
+    t1=$(awk '{print $14+$15}' "/proc/$spid/stat" 2>/dev/null)
+    if [ -n "$t0" ] && [ -n "$t1" ]; then
+      printf 'echo\t%s\tC=%s,M=%s,B=%s\tserver_cpu_us_per_msg\t%s\n' "$name" "$c" "$M" "$SIZE" \
+        "$(awk -v d=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v n=$((c * M)) 'BEGIN{printf "%.2f", d / hz * 1e6 / n}')"
+    fi
   done
   kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
   sleep 1 # let TIME_WAIT and the CPUs settle between servers
@@ -95,6 +104,11 @@ if [ "$PEERS" = 1 ]; then
   else log "skipping gevent: $PY cannot import gevent (apt-get install python3-gevent)"; fi
   if [ -x "$TMP/gobench" ]; then serve go-gmp2 19003 timeout 900 "$TMP/gobench" echo 19003
   else log "skipping go: gobench not built"; fi
+  # The one-CPU floor (not an anchor; bench/floor/epoll_echo.c): one C thread, edge-triggered epoll, pinned to
+  # the CPU the hub uses (the last one) — what a single core serves here when only the socket work is paid.
+  if command -v gcc >/dev/null && gcc -O2 -o "$TMP/epoll_echo" bench/floor/epoll_echo.c 2>"$TMP/gcc.log"; then
+    serve c-epoll-1cpu 19006 timeout 900 taskset -c "$(( $(nproc) - 1 ))" "$TMP/epoll_echo" 19006
+  else log "skipping c-epoll-1cpu: gcc missing or the build failed ($(cat "$TMP/gcc.log" 2>/dev/null))"; fi
   if [ -f "$TMP/dotnet/Bench.dll" ]; then
     serve dotnet-thread 19004 timeout 900 dotnet "$TMP/dotnet/Bench.dll" echo-threads 19004
     serve dotnet-async 19005 timeout 900 dotnet "$TMP/dotnet/Bench.dll" echo-async 19005
