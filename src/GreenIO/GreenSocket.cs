@@ -34,6 +34,9 @@ public static partial class GreenSocket
         ("Socket.Receive(Span<byte>)", "GreenSocket.Receive(Socket, Span<byte>)"),
         ("Socket.Receive(Span<byte>, SocketFlags)", "GreenSocket.Receive(Socket, Span<byte>, SocketFlags)"),
         ("Socket.Receive(Span<byte>, SocketFlags, out SocketError)", "GreenSocket.Receive(Socket, Span<byte>, SocketFlags, out SocketError)"),
+        ("Socket.Receive(IList<ArraySegment<byte>>)", "GreenSocket.Receive(Socket, IList<ArraySegment<byte>>)"),
+        ("Socket.Receive(IList<ArraySegment<byte>>, SocketFlags)", "GreenSocket.Receive(Socket, IList<ArraySegment<byte>>, SocketFlags)"),
+        ("Socket.Receive(IList<ArraySegment<byte>>, SocketFlags, out SocketError)", "GreenSocket.Receive(Socket, IList<ArraySegment<byte>>, SocketFlags, out SocketError)"),
         ("Socket.Send(byte[])", "GreenSocket.Send(Socket, byte[])"),
         ("Socket.Send(byte[], SocketFlags)", "GreenSocket.Send(Socket, byte[], SocketFlags)"),
         ("Socket.Send(byte[], int, SocketFlags)", "GreenSocket.Send(Socket, byte[], int, SocketFlags)"),
@@ -44,6 +47,9 @@ public static partial class GreenSocket
         ("Socket.Send(ReadOnlySpan<byte>, SocketFlags, out SocketError)", "GreenSocket.Send(Socket, ReadOnlySpan<byte>, SocketFlags, out SocketError)"),
         ("Socket.Send(IList<ArraySegment<byte>>)", "GreenSocket.Send(Socket, IList<ArraySegment<byte>>)"),
         ("Socket.Send(IList<ArraySegment<byte>>, SocketFlags)", "GreenSocket.Send(Socket, IList<ArraySegment<byte>>, SocketFlags)"),
+        ("Socket.SendFile(string)", "GreenSocket.SendFile(Socket, string)"),
+        ("Socket.SendFile(string, byte[], byte[], TransmitFileOptions)", "GreenSocket.SendFile(Socket, string, byte[], byte[], TransmitFileOptions)"),
+        ("Socket.SendFile(string, ReadOnlySpan<byte>, ReadOnlySpan<byte>, TransmitFileOptions)", "GreenSocket.SendFile(Socket, string, ReadOnlySpan<byte>, ReadOnlySpan<byte>, TransmitFileOptions)"),
         ("Socket.ReceiveFrom(byte[], ref EndPoint)", "GreenSocket.ReceiveFrom(Socket, byte[], ref EndPoint)"),
         ("Socket.ReceiveFrom(byte[], SocketFlags, ref EndPoint)", "GreenSocket.ReceiveFrom(Socket, byte[], SocketFlags, ref EndPoint)"),
         ("Socket.ReceiveFrom(byte[], int, SocketFlags, ref EndPoint)", "GreenSocket.ReceiveFrom(Socket, byte[], int, SocketFlags, ref EndPoint)"),
@@ -155,6 +161,47 @@ public static partial class GreenSocket
     /// <exception cref="SocketException">The receive failed.</exception>
     public static int Receive(Socket s, byte[] buffer) => Receive(s, buffer, SocketFlags.None);
 
+    /// <summary>
+    /// Green <see cref="Socket.Receive(IList{ArraySegment{byte}}, SocketFlags, out SocketError)"/>: a scatter read
+    /// (one recvmsg filling the segments in order) that parks the green thread until data, EOF (0), an error or the
+    /// socket's <see cref="Socket.ReceiveTimeout"/>, like <see cref="Receive(Socket, Span{byte}, SocketFlags, out SocketError)"/>.
+    /// Argument errors (null or empty list) are the BCL's own.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The socket was already closed.</exception>
+    /// <exception cref="InvalidOperationException">Another green thread is already waiting to read the socket.</exception>
+    public static int Receive(Socket s, IList<ArraySegment<byte>> buffers, SocketFlags socketFlags, out SocketError errorCode)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        if (!NativeScope.GreenCaller)
+        {
+            RestoreForNative(s);
+            return NativeSocket.ReceiveList(s, buffers, socketFlags, out errorCode);
+        }
+        var st = Prepare(s);
+        if (st == null) return NativeSocket.ReceiveList(s, buffers, socketFlags, out errorCode);
+        long deadline = 0;
+        while (true)
+        {
+            int n = NativeSocket.ReceiveList(s, buffers, socketFlags, out errorCode);
+            if (errorCode != SocketError.WouldBlock) return n;
+            errorCode = WaitReady(s, st, read: true, Remaining(ref deadline, s, receive: true), SocketError.ConnectionAborted);
+            if (errorCode != SocketError.Success) return 0;
+            KeepNonBlocking(s);
+        }
+    }
+
+    /// <summary>Green <see cref="Socket.Receive(IList{ArraySegment{byte}}, SocketFlags)"/>; see <see cref="Receive(Socket, IList{ArraySegment{byte}}, SocketFlags, out SocketError)"/>.</summary>
+    /// <exception cref="SocketException">The receive failed.</exception>
+    public static int Receive(Socket s, IList<ArraySegment<byte>> buffers, SocketFlags socketFlags)
+    {
+        int n = Receive(s, buffers, socketFlags, out var e);
+        return e == SocketError.Success ? n : throw Error(e);
+    }
+
+    /// <summary>Green <see cref="Socket.Receive(IList{ArraySegment{byte}})"/>; see <see cref="Receive(Socket, IList{ArraySegment{byte}}, SocketFlags, out SocketError)"/>.</summary>
+    /// <exception cref="SocketException">The receive failed.</exception>
+    public static int Receive(Socket s, IList<ArraySegment<byte>> buffers) => Receive(s, buffers, SocketFlags.None);
+
     // ------------------------------------------------------------------------------------------
     // Send
     // ------------------------------------------------------------------------------------------
@@ -250,6 +297,59 @@ public static partial class GreenSocket
     /// <summary>Green <see cref="Socket.Send(IList{ArraySegment{byte}})"/>; see <see cref="Send(Socket, IList{ArraySegment{byte}}, SocketFlags)"/>.</summary>
     /// <exception cref="SocketException">The send failed.</exception>
     public static int Send(Socket s, IList<ArraySegment<byte>> buffers) => Send(s, buffers, SocketFlags.None);
+
+    /// <summary>
+    /// Green <see cref="Socket.SendFile(string, ReadOnlySpan{byte}, ReadOnlySpan{byte}, TransmitFileOptions)"/>: sends
+    /// <paramref name="preBuffer"/>, the file's bytes and <paramref name="postBuffer"/> in order, each through the green
+    /// <see cref="Send(Socket, ReadOnlySpan{byte}, SocketFlags, out SocketError)"/>, so a full send buffer parks only this
+    /// green thread (sendfile(2) on the non-blocking socket would stop part-way; on the BCL's blocking path it would stall
+    /// the hub). The file is read in 64 KB pieces with ordinary file I/O (page-cache reads, not parked greenly, as in
+    /// eventlet). A null or empty <paramref name="fileName"/> sends just the buffers, as the BCL does.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The socket is not connected; or <paramref name="flags"/> asks for
+    /// Disconnect or ReuseSocket, which green code does not emulate (call Shutdown and Close after SendFile).</exception>
+    /// <exception cref="SocketException">A send failed.</exception>
+    public static void SendFile(Socket s, string? fileName, ReadOnlySpan<byte> preBuffer, ReadOnlySpan<byte> postBuffer, TransmitFileOptions flags)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        if (!NativeScope.GreenCaller || Prepare(s) == null)
+        {
+            RestoreForNative(s);
+            NativeSocket.SendFile(s, fileName, preBuffer, postBuffer, flags);
+            return;
+        }
+        if (!s.Connected) throw new NotSupportedException("The operation is not allowed on non-connected sockets.");
+        if ((flags & (TransmitFileOptions.Disconnect | TransmitFileOptions.ReuseSocket)) != 0)
+            throw new NotSupportedException(
+                $"Green SendFile does not emulate TransmitFileOptions {flags & (TransmitFileOptions.Disconnect | TransmitFileOptions.ReuseSocket)}: " +
+                "send without them, then call Shutdown and Close.");
+        using var file = string.IsNullOrEmpty(fileName)
+            ? null
+            : new FileStream(fileName, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan);
+        if (!preBuffer.IsEmpty) Send(s, preBuffer, SocketFlags.None);
+        if (file != null)
+        {
+            var chunk = System.Buffers.ArrayPool<byte>.Shared.Rent(64 * 1024);
+            try
+            {
+                int n;
+                while ((n = file.Read(chunk, 0, chunk.Length)) > 0) Send(s, chunk.AsSpan(0, n), SocketFlags.None);
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(chunk);
+            }
+        }
+        if (!postBuffer.IsEmpty) Send(s, postBuffer, SocketFlags.None);
+    }
+
+    /// <summary>Green <see cref="Socket.SendFile(string, byte[], byte[], TransmitFileOptions)"/>; see <see cref="SendFile(Socket, string, ReadOnlySpan{byte}, ReadOnlySpan{byte}, TransmitFileOptions)"/>.</summary>
+    public static void SendFile(Socket s, string? fileName, byte[]? preBuffer, byte[]? postBuffer, TransmitFileOptions flags) =>
+        SendFile(s, fileName, preBuffer.AsSpan(), postBuffer.AsSpan(), flags);
+
+    /// <summary>Green <see cref="Socket.SendFile(string)"/>; see <see cref="SendFile(Socket, string, ReadOnlySpan{byte}, ReadOnlySpan{byte}, TransmitFileOptions)"/>.</summary>
+    public static void SendFile(Socket s, string? fileName) =>
+        SendFile(s, fileName, ReadOnlySpan<byte>.Empty, ReadOnlySpan<byte>.Empty, TransmitFileOptions.UseDefaultWorkerThread);
 
     /// <summary>Checks an (offset, size) window the way the BCL does and returns it as a span.</summary>
     private static Span<byte> Slice(byte[]? buffer, int offset, int size)

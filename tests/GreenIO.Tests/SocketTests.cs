@@ -208,6 +208,85 @@ public class SocketTests
     }
 
     [Fact]
+    public void Scatter_receive_parks_greenly_and_fills_the_segments_in_order()
+    {
+        Hub.Run(() =>
+        {
+            var (c, s) = Loopback.Pair();
+            var a = new byte[3];
+            var b = new byte[5];
+            var reader = Green.Spawn(() => GreenSocket.Receive(s, new List<ArraySegment<byte>> { new(a), new(b, 1, 3) }));
+            Loopback.UntilWaiting(s);
+            GreenSocket.Send(c, "abcdef"u8);
+            Assert.Equal(6, reader.Wait());
+            Assert.Equal("abc"u8.ToArray(), a);
+            Assert.Equal("\0def\0"u8.ToArray(), b);
+            // The BCL's own argument checks and the socket's receive timeout apply as for the span overload.
+            Assert.Throws<ArgumentNullException>(() => GreenSocket.Receive(s, (IList<ArraySegment<byte>>)null!));
+            s.ReceiveTimeout = 30;
+            var e = Assert.Throws<SocketException>(() => GreenSocket.Receive(s, new List<ArraySegment<byte>> { new(a) }));
+            Assert.Equal(SocketError.TimedOut, e.SocketErrorCode);
+            GreenSocket.Close(c);
+            Assert.Equal(0, GreenSocket.Receive(s, new List<ArraySegment<byte>> { new(a) }));
+            GreenSocket.Close(s);
+        });
+    }
+
+    [Fact]
+    public void SendFile_streams_buffers_and_file_in_order_while_other_green_threads_run()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"evergreen-sendfile-{Environment.ProcessId}-{Guid.NewGuid():N}.bin");
+        var content = new byte[3 * 1024 * 1024 + 17];
+        new Random(42).NextBytes(content);
+        File.WriteAllBytes(path, content);
+        try
+        {
+            Hub.Run(() =>
+            {
+                var (c, s) = Loopback.Pair();
+                c.SendBufferSize = 65536; // small buffers: 3 MB cannot fit in them while nobody reads
+                s.ReceiveBufferSize = 65536;
+                var pre = "BEGIN"u8.ToArray();
+                var post = "END"u8.ToArray();
+                int ticks = 0;
+                bool sending = true;
+                var ticker = Green.Spawn(() => { while (Volatile.Read(ref sending)) { ticks++; Green.Sleep(0); } });
+                // Nobody reads yet: 3 MB cannot fit the socket buffers, so the sender must park, not block the hub.
+                var sender = Green.Spawn(() => GreenSocket.SendFile(c, path, pre, post, TransmitFileOptions.UseDefaultWorkerThread));
+                Loopback.UntilWaiting(c, read: false);
+                int ticksWhileBlocked = ticks;
+                var got = new MemoryStream();
+                var buf = new byte[65536];
+                int expected = pre.Length + content.Length + post.Length;
+                while (got.Length < expected)
+                {
+                    int n = GreenSocket.Receive(s, buf);
+                    Assert.True(n > 0, "EOF before the whole file arrived");
+                    got.Write(buf, 0, n);
+                }
+                sender.Wait();
+                Volatile.Write(ref sending, false);
+                ticker.Wait();
+                Assert.True(ticksWhileBlocked > 0, "the ticker ran while the sender was parked");
+                var all = got.ToArray();
+                Assert.Equal(pre, all[..pre.Length]);
+                Assert.Equal(SHA256.HashData(content), SHA256.HashData(all.AsSpan(pre.Length, content.Length)));
+                Assert.Equal(post, all[^post.Length..]);
+                // No file: just the buffers, as the BCL does. Flags green code cannot honour are refused up front.
+                GreenSocket.SendFile(c, null, "x"u8.ToArray(), null, TransmitFileOptions.UseDefaultWorkerThread);
+                Assert.Equal(1, GreenSocket.Receive(s, buf));
+                Assert.Throws<NotSupportedException>(() => GreenSocket.SendFile(c, path, null, null, TransmitFileOptions.Disconnect));
+                GreenSocket.Close(c);
+                GreenSocket.Close(s);
+            });
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void ReceiveTimeout_fails_with_TimedOut_like_a_blocking_socket()
     {
         Hub.Run(() =>

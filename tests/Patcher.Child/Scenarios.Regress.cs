@@ -186,4 +186,76 @@ internal static partial class Scenarios
         b.Join();
         Check(failure == null, "native thread failed: " + failure);
     }
+
+    /// <summary>
+    /// Socket.Receive(IList&lt;ArraySegment&gt;) and Socket.SendFile from plain threads under the patch (once gaps: the
+    /// scatter receive threw WouldBlock on a socket green code had made non-blocking, and SendFile could stop part-way
+    /// or stall the hub). A receiver parks in the scatter receive while a ticker keeps running; a sender streams a
+    /// 1 MB file with a header and trailer through small socket buffers; every byte arrives in order.
+    /// </summary>
+    private static void ScatterSendFileGreen()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"evergreen-child-sendfile-{Environment.ProcessId}.bin");
+        var content = new byte[1024 * 1024 + 3];
+        new Random(7).NextBytes(content);
+        File.WriteAllBytes(path, content);
+        try
+        {
+            using var listener = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+            listener.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+            listener.Listen(1);
+            using var client = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+            client.Connect(listener.LocalEndPoint!);
+            using var server = listener.Accept();
+            client.SendBufferSize = 65536;
+            server.ReceiveBufferSize = 65536;
+
+            // 1. Scatter receive parks greenly: the ticker runs while the receiver waits for the first bytes.
+            int ticks = 0, ticksWhileWaiting = -1;
+            bool receiverWaiting = false, stop = false;
+            var head = new byte[4];
+            var rest = new byte[4];
+            int got = 0;
+            var receiver = new Thread(() =>
+            {
+                receiverWaiting = true;
+                got = server.Receive(new List<ArraySegment<byte>> { new(head), new(rest) });
+            });
+            var ticker = new Thread(() => { while (!Volatile.Read(ref stop)) { ticks++; Thread.Sleep(0); } });
+            receiver.Start();
+            ticker.Start();
+            while (!receiverWaiting) Thread.Sleep(0);
+            for (int i = 0; i < 20; i++) Thread.Sleep(0); // the receiver is parked in its receive by now
+            ticksWhileWaiting = ticks;
+            client.Send("abcdefg"u8);
+            receiver.Join();
+            Check(got == 7 && System.Text.Encoding.ASCII.GetString(head) == "abcd" && System.Text.Encoding.ASCII.GetString(rest, 0, 3) == "efg",
+                $"scatter receive got {got} bytes: '{System.Text.Encoding.ASCII.GetString(head)}' + '{System.Text.Encoding.ASCII.GetString(rest, 0, Math.Max(0, got - 4))}'");
+            Check(ticksWhileWaiting > 0, "the ticker ran while the scatter receive waited");
+
+            // 2. SendFile through small buffers while the reader drains them.
+            var sender = new Thread(() => client.SendFile(path, "HEAD"u8.ToArray(), "TAIL"u8.ToArray(), System.Net.Sockets.TransmitFileOptions.UseDefaultWorkerThread));
+            sender.Start();
+            var all = new MemoryStream();
+            var buf = new byte[32768];
+            int expected = content.Length + 8;
+            while (all.Length < expected)
+            {
+                int n = server.Receive(buf);
+                if (n == 0) break;
+                all.Write(buf, 0, n);
+            }
+            sender.Join();
+            Volatile.Write(ref stop, true);
+            ticker.Join();
+            var bytes = all.ToArray();
+            Check(bytes.Length == expected, $"received {bytes.Length} of {expected} bytes");
+            Check(bytes.AsSpan(0, 4).SequenceEqual("HEAD"u8) && bytes.AsSpan(4, content.Length).SequenceEqual(content) && bytes.AsSpan(expected - 4).SequenceEqual("TAIL"u8),
+                "header, file and trailer arrived intact and in order");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
 }

@@ -49,6 +49,7 @@ internal static partial class Scenarios
             case "native-threads-use-originals": NativeThreadsUseOriginals(); break;
             case "process-pipes-green": ProcessPipesGreen(); break;
             case "udpclient-green": UdpClientGreen(); break;
+            case "scatter-sendfile-green": ScatterSendFileGreen(); break;
             case "monitor-tryenter-timeout-green": MonitorTryEnterTimeoutGreen(); break;
             case "killed-lock-waiter-passes-wake-on": KilledLockWaiterPassesWakeOn(); break;
             case "monitor-green-and-native-hold": MonitorGreenAndNativeHold(); break;

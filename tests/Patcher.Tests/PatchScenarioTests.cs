@@ -61,6 +61,7 @@ public class PatchScenarioTests(ITestOutputHelper output)
     [InlineData("native-threads-use-originals")]
     [InlineData("process-pipes-green")]
     [InlineData("udpclient-green")]
+    [InlineData("scatter-sendfile-green")]
     [InlineData("monitor-tryenter-timeout-green")]
     [InlineData("killed-lock-waiter-passes-wake-on")]
     [InlineData("patch-fails-nothing-stays")]

@@ -17,9 +17,13 @@ internal static class NativeSocket
     internal delegate int SendFn(Socket s, ReadOnlySpan<byte> buffer, SocketFlags flags, out SocketError error);
     internal delegate int ReceiveFromFn(Socket s, Span<byte> buffer, SocketFlags flags, ref EndPoint remote);
     internal delegate int SendToFn(Socket s, ReadOnlySpan<byte> buffer, SocketFlags flags, EndPoint remote);
+    internal delegate int ReceiveListFn(Socket s, IList<ArraySegment<byte>> buffers, SocketFlags flags, out SocketError error);
+    internal delegate void SendFileFn(Socket s, string? fileName, ReadOnlySpan<byte> preBuffer, ReadOnlySpan<byte> postBuffer, TransmitFileOptions flags);
     internal delegate void SelectFn(IList? checkRead, IList? checkWrite, IList? checkError, int microSeconds);
 
     internal static ReceiveFn Receive = static (Socket s, Span<byte> b, SocketFlags f, out SocketError e) => s.Receive(b, f, out e);
+    internal static ReceiveListFn ReceiveList = static (Socket s, IList<ArraySegment<byte>> b, SocketFlags f, out SocketError e) => s.Receive(b, f, out e);
+    internal static SendFileFn SendFile = static (s, f, pre, post, fl) => s.SendFile(f, pre, post, fl);
     internal static SendFn Send = static (Socket s, ReadOnlySpan<byte> b, SocketFlags f, out SocketError e) => s.Send(b, f, out e);
     internal static ReceiveFromFn ReceiveFrom = static (Socket s, Span<byte> b, SocketFlags f, ref EndPoint ep) => s.ReceiveFrom(b, f, ref ep);
     internal static SendToFn SendTo = static (s, b, f, ep) => s.SendTo(b, f, ep);

@@ -19,6 +19,8 @@ internal static unsafe class SocketPatch
     // What this file replaces:
     //   socket: Socket.Receive(Span<byte>, SocketFlags, out SocketError)          → GreenSocket.Receive
     //           Socket.Send(ReadOnlySpan<byte>, SocketFlags, out SocketError)     → GreenSocket.Send
+    //           Socket.Receive(IList<ArraySegment<byte>>, SocketFlags, out SocketError) → GreenSocket.Receive (scatter)
+    //           Socket.SendFile(string, ReadOnlySpan<byte>, ReadOnlySpan<byte>, TransmitFileOptions) → GreenSocket.SendFile
     //           Socket.ReceiveFrom(Span<byte>, SocketFlags, ref EndPoint)         → GreenSocket.ReceiveFrom
     //           Socket.ReceiveFrom(byte[], int, int, SocketFlags, ref EndPoint)   → GreenSocket.ReceiveFrom
     //           Socket.SendTo(ReadOnlySpan<byte>, SocketFlags, EndPoint)          → GreenSocket.SendTo
@@ -39,6 +41,8 @@ internal static unsafe class SocketPatch
     [
         (M(nameof(Socket.Receive), s_spanB, typeof(SocketFlags), s_errRef), nameof(Receive)),
         (M(nameof(Socket.Send), s_roSpanB, typeof(SocketFlags), s_errRef), nameof(Send)),
+        (M(nameof(Socket.Receive), typeof(IList<ArraySegment<byte>>), typeof(SocketFlags), s_errRef), nameof(ReceiveList)),
+        (M(nameof(Socket.SendFile), typeof(string), s_roSpanB, s_roSpanB, typeof(TransmitFileOptions)), nameof(SendFile)),
         (M(nameof(Socket.ReceiveFrom), s_spanB, typeof(SocketFlags), s_epRef), nameof(ReceiveFromSpan)),
         (M(nameof(Socket.ReceiveFrom), typeof(byte[]), typeof(int), typeof(int), typeof(SocketFlags), s_epRef), nameof(ReceiveFromArray)),
         (M(nameof(Socket.SendTo), s_roSpanB, typeof(SocketFlags), typeof(EndPoint)), nameof(SendToSpan)),
@@ -58,7 +62,7 @@ internal static unsafe class SocketPatch
     /// functions themselves act natively off green threads and inside a native scope.
     /// </summary>
     public static (MethodBase Target, MethodInfo Replacement)[] Overloads(bool select) => MatchOverloads(
-        select ? [nameof(Socket.Poll), nameof(Socket.Select)] : [nameof(Socket.Receive), nameof(Socket.Send), nameof(Socket.ReceiveFrom), nameof(Socket.SendTo), nameof(Socket.Connect)],
+        select ? [nameof(Socket.Poll), nameof(Socket.Select)] : [nameof(Socket.Receive), nameof(Socket.Send), nameof(Socket.ReceiveFrom), nameof(Socket.SendTo), nameof(Socket.Connect), nameof(Socket.SendFile)],
         Table.Concat(SelectTableCore).Select(t => t.Target).ToHashSet());
 
     private static (MethodBase, MethodInfo)[] MatchOverloads(string[] names, HashSet<MethodBase> explicitTargets)
@@ -97,6 +101,8 @@ internal static unsafe class SocketPatch
 
     private static delegate*<Socket, Span<byte>, SocketFlags, out SocketError, int> s_receive;
     private static delegate*<Socket, ReadOnlySpan<byte>, SocketFlags, out SocketError, int> s_send;
+    private static delegate*<Socket, IList<ArraySegment<byte>>, SocketFlags, out SocketError, int> s_receiveList;
+    private static delegate*<Socket, string?, ReadOnlySpan<byte>, ReadOnlySpan<byte>, TransmitFileOptions, void> s_sendFile;
     private static delegate*<Socket, Span<byte>, SocketFlags, ref EndPoint, int> s_receiveFromSpan;
     private static delegate*<Socket, byte[], int, int, SocketFlags, ref EndPoint, int> s_receiveFromArray;
     private static delegate*<Socket, ReadOnlySpan<byte>, SocketFlags, EndPoint, int> s_sendToSpan;
@@ -137,6 +143,15 @@ internal static unsafe class SocketPatch
 
     internal static int Send(Socket s, ReadOnlySpan<byte> buffer, SocketFlags flags, out SocketError error) =>
         PassThrough.Native && Restore(s) ? s_send(s, buffer, flags, out error) : GreenSocket.Send(s, buffer, flags, out error);
+
+    internal static int ReceiveList(Socket s, IList<ArraySegment<byte>> buffers, SocketFlags flags, out SocketError error) =>
+        PassThrough.Native && Restore(s) ? s_receiveList(s, buffers, flags, out error) : GreenSocket.Receive(s, buffers, flags, out error);
+
+    internal static void SendFile(Socket s, string? fileName, ReadOnlySpan<byte> preBuffer, ReadOnlySpan<byte> postBuffer, TransmitFileOptions flags)
+    {
+        if (PassThrough.Native && Restore(s)) s_sendFile(s, fileName, preBuffer, postBuffer, flags);
+        else GreenSocket.SendFile(s, fileName, preBuffer, postBuffer, flags);
+    }
 
     internal static int ReceiveFromSpan(Socket s, Span<byte> buffer, SocketFlags flags, ref EndPoint remote) =>
         PassThrough.Native && Restore(s) ? s_receiveFromSpan(s, buffer, flags, ref remote) : GreenSocket.ReceiveFrom(s, buffer, flags, ref remote);
@@ -204,6 +219,14 @@ internal static unsafe class SocketPatch
             case nameof(Send):
                 s_send = (delegate*<Socket, ReadOnlySpan<byte>, SocketFlags, out SocketError, int>)o;
                 NativeSocket.Send = static (Socket s, ReadOnlySpan<byte> b, SocketFlags f, out SocketError e) => s_send(s, b, f, out e);
+                break;
+            case nameof(ReceiveList):
+                s_receiveList = (delegate*<Socket, IList<ArraySegment<byte>>, SocketFlags, out SocketError, int>)o;
+                NativeSocket.ReceiveList = static (Socket s, IList<ArraySegment<byte>> b, SocketFlags f, out SocketError e) => s_receiveList(s, b, f, out e);
+                break;
+            case nameof(SendFile):
+                s_sendFile = (delegate*<Socket, string?, ReadOnlySpan<byte>, ReadOnlySpan<byte>, TransmitFileOptions, void>)o;
+                NativeSocket.SendFile = static (s, f, pre, post, fl) => s_sendFile(s, f, pre, post, fl);
                 break;
             case nameof(ReceiveFromSpan):
                 s_receiveFromSpan = (delegate*<Socket, Span<byte>, SocketFlags, ref EndPoint, int>)o;
