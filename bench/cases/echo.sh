@@ -109,6 +109,11 @@ if [ "$PEERS" = 1 ]; then
   if command -v gcc >/dev/null && gcc -O2 -o "$TMP/epoll_echo" bench/floor/epoll_echo.c 2>"$TMP/gcc.log"; then
     serve c-epoll-1cpu 19006 timeout 900 taskset -c "$(( $(nproc) - 1 ))" "$TMP/epoll_echo" 19006
   else log "skipping c-epoll-1cpu: gcc missing or the build failed ($(cat "$TMP/gcc.log" 2>/dev/null))"; fi
+  # Our design in C (bench/floor/baton_echo.c): a pthread per connection on one CPU, one baton, futex handoffs,
+  # the blocking thread runs the scheduler. green vs c-baton-1cpu = what .NET and our code add to the design.
+  if command -v gcc >/dev/null && gcc -O2 -pthread -o "$TMP/baton_echo" bench/floor/baton_echo.c 2>"$TMP/gcc2.log"; then
+    serve c-baton-1cpu 19007 timeout 900 taskset -c "$(( $(nproc) - 1 ))" "$TMP/baton_echo" 19007
+  else log "skipping c-baton-1cpu: gcc missing or the build failed ($(cat "$TMP/gcc2.log" 2>/dev/null))"; fi
   if [ -f "$TMP/dotnet/Bench.dll" ]; then
     serve dotnet-thread 19004 timeout 900 dotnet "$TMP/dotnet/Bench.dll" echo-threads 19004
     serve dotnet-async 19005 timeout 900 dotnet "$TMP/dotnet/Bench.dll" echo-async 19005
