@@ -47,7 +47,7 @@ public static partial class GreenSocket
     private static SocketState StateOf(Socket s)
     {
         if (s_states.TryGetValue(s, out var st)) return st;
-        st = new SocketState(NativeSocket.Fd(s)) { Stream = s.SocketType == SocketType.Stream };
+        st = new SocketState(NativeSocket.Fd(s)) { Tcp = s.ProtocolType == ProtocolType.Tcp };
         s_states.AddOrUpdate(s, st);
         Claim(st);
         return st;

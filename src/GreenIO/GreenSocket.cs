@@ -103,10 +103,12 @@ public static partial class GreenSocket
         var st = Prepare(s);
         if (st == null) return NativeSocket.Receive(s, buffer, socketFlags, out errorCode);
         long deadline = 0;
-        // A plain read of a stream that the hub knows is drained (our last read came up short or said EAGAIN, and
+        // A plain read of a TCP stream that the hub knows is drained (our last read came up short or said EAGAIN, and
         // the edge-triggered poller has reported nothing since) goes straight to the wait: the recv would only
-        // say EAGAIN (one system call of the three an echo round trip made).
-        bool track = st.Stream && socketFlags == SocketFlags.None && buffer.Length > 0;
+        // say EAGAIN (one system call of the three an echo round trip made). TCP only: a Unix stream read can stop
+        // short between two writers' messages (SO_PASSCRED) with data still queued; TCP's cases (the urgent mark, and
+        // a read that also consumed the FIN or left a reset pending) are tracked by the hub from EPOLLPRI/RDHUP/ERR.
+        bool track = st.Tcp && socketFlags == SocketFlags.None && buffer.Length > 0;
         var hub = Hub.Instance;
         while (true)
         {
@@ -115,7 +117,7 @@ public static partial class GreenSocket
                 int n = NativeSocket.Receive(s, buffer, socketFlags, out errorCode);
                 if (errorCode != SocketError.WouldBlock)
                 {
-                    if (track && errorCode == SocketError.Success && n > 0 && n < buffer.Length) hub.FdDrained(st.Fd, read: true);
+                    if (track && errorCode == SocketError.Success && n > 0 && n < buffer.Length) hub.FdDrained(st.Fd, read: true, shortRead: true);
                     return n;
                 }
                 if (track) hub.FdDrained(st.Fd, read: true);

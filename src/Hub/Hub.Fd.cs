@@ -13,6 +13,12 @@ public sealed partial class Hub
         // False once the caller saw the fd drained (EAGAIN, or a short read on a stream) and no edge arrived since:
         // the poller is edge-triggered, so any new data or buffer space reports an edge at a later poll.
         public bool MayRead = true, MayWrite = true;
+
+        // Sticky once the poller reported urgent data, a hang-up or an error on this fd: a short read then no longer
+        // proves the fd drained. TCP cuts a read short at the urgent mark with data queued behind it; and one read can
+        // return the last bytes and consume the FIN (or leave a reset pending) behind them — EOF and errors are
+        // states, not data, and no further edge reports them.
+        public bool ShortReadUnproven;
     }
 
     /// <summary>
@@ -25,11 +31,13 @@ public sealed partial class Hub
 
     /// <summary>
     /// Records that the caller, holding the baton since its system call, saw <paramref name="fd"/> drained: the call
-    /// returned EAGAIN, or a stream read returned less than asked. The next edge the poller reports sets it ready again.
+    /// returned EAGAIN, or (<paramref name="shortRead"/>) a TCP read returned less than asked — which proves nothing
+    /// once urgent data, a hang-up or an error was reported on the fd. The next edge sets it ready again.
     /// </summary>
-    internal void FdDrained(int fd, bool read)
+    internal void FdDrained(int fd, bool read, bool shortRead = false)
     {
         if (!_fds.TryGetValue(fd, out var st)) return;
+        if (shortRead && st.ShortReadUnproven) return;
         if (read) st.MayRead = false; else st.MayWrite = false;
     }
 
@@ -124,6 +132,7 @@ public sealed partial class Hub
             var r = _pollResults[i];
             if (!_fds.TryGetValue(r.Fd, out var st)) continue;
             if ((r.Events & PollEvents.Read) != 0) st.MayRead = true;
+            if ((r.Events & (PollEvents.Urgent | PollEvents.Hangup | PollEvents.Error)) != 0) st.ShortReadUnproven = true;
             if ((r.Events & PollEvents.Write) != 0) st.MayWrite = true;
             if ((r.Events & PollEvents.Read) != 0 && st.Reader is { } rd) Wake(rd, st.ReaderWait, PollEventsBox.Of(r.Events));
             if ((r.Events & PollEvents.Write) != 0 && st.Writer is { } wr) Wake(wr, st.WriterWait, PollEventsBox.Of(r.Events));

@@ -177,6 +177,76 @@ public class SocketTests
     }
 
     [Fact]
+    public void A_read_cut_short_by_TCP_urgent_data_does_not_count_as_drained()
+    {
+        // TCP stops a read at the urgent mark with normal data still queued behind it: that short read must not make
+        // the next Receive park (no new edge would come: the reader would hang until the peer sent more).
+        Hub.Run(() =>
+        {
+            var (c, s) = Loopback.Pair();
+            c.NoDelay = true;
+            var buf = new byte[4096];
+            var first = Green.Spawn(() => GreenSocket.Receive(s, buf));
+            Loopback.UntilWaiting(s);
+            GreenSocket.Send(c, "abc"u8);
+            GreenSocket.Send(c, "X"u8, SocketFlags.OutOfBand);
+            GreenSocket.Send(c, "def"u8);
+            var got = new List<byte>();
+            int n = first.Wait();
+            got.AddRange(buf.AsSpan(0, n).ToArray());
+            while (got.Count < 6)
+            {
+                n = Timeout.WithTimeout(TimeSpan.FromSeconds(30), () => GreenSocket.Receive(s, buf), -1);
+                Assert.True(n > 0, n < 0 ? "the reader hung after a read cut short at the urgent mark" : "EOF");
+                got.AddRange(buf.AsSpan(0, n).ToArray());
+            }
+            Assert.Equal("abcdef"u8.ToArray(), got.ToArray()); // the urgent byte is out of band (SO_OOBINLINE off)
+            GreenSocket.Close(c);
+            GreenSocket.Close(s);
+        });
+    }
+
+    [Fact]
+    public void Last_data_and_FIN_or_RST_arriving_together_do_not_leave_the_reader_parked()
+    {
+        // One recv can return the last bytes and consume the FIN behind them (short read; EOF is then a state, not
+        // data), or return bytes with a reset pending: no edge follows, so neither short read may count as drained.
+        Hub.Run(() =>
+        {
+            foreach (bool reset in new[] { false, true })
+            {
+                var (c, s) = Loopback.Pair();
+                var buf = new byte[4096];
+                var first = Green.Spawn(() => GreenSocket.Receive(s, buf));
+                Loopback.UntilWaiting(s);
+                GreenSocket.Send(c, "ping"u8);
+                Assert.Equal(4, first.Wait()); // short read: drained
+                var reader = Green.Spawn(() => GreenSocket.Receive(s, buf)); // parks (drained)
+                Loopback.UntilWaiting(s);
+                // Both arrive before the reader runs: the edge that wakes it is the last one.
+                GreenSocket.Send(c, "last"u8);
+                if (reset) { c.LingerState = new LingerOption(true, 0); GreenSocket.Close(c); }
+                else GreenSocket.Shutdown(c, SocketShutdown.Send);
+                int n;
+                try { n = reader.Wait(); }
+                catch (SocketException e) when (reset && e.SocketErrorCode == SocketError.ConnectionReset) { n = -2; }
+                if (n == 4) // it got the data; the end must still be seen, not waited for forever
+                {
+                    var end = Timeout.WithTimeout(TimeSpan.FromSeconds(30), () =>
+                    {
+                        try { return GreenSocket.Receive(s, buf) == 0 ? "eof" : "data"; }
+                        catch (SocketException e) { return e.SocketErrorCode.ToString(); }
+                    }, "hung");
+                    Assert.Equal(reset ? "ConnectionReset" : "eof", end == "eof" && reset ? "ConnectionReset" : end);
+                }
+                else Assert.True(reset && n == -2, $"reader returned {n}");
+                GreenSocket.Close(s);
+                if (!reset) GreenSocket.Close(c);
+            }
+        });
+    }
+
+    [Fact]
     public void Byte_at_a_time_writes_against_a_large_read_buffer_arrive_complete_and_in_order()
     {
         Hub.Run(() =>

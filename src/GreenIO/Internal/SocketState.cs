@@ -15,8 +15,8 @@ internal sealed class SocketState(int fd)
     /// <summary>The blocking mode the user sees and gets (true unless they chose non-blocking).</summary>
     public bool UserBlocking = true;
 
-    /// <summary>A stream socket: a read that returns less than asked has drained the receive queue.</summary>
-    public bool Stream;
+    /// <summary>A TCP socket: a read that returns less than asked has drained the receive queue (the urgent mark aside).</summary>
+    public bool Tcp;
 
     /// <summary>Several green threads may wait to read (or write) at once (eventlet's hub_prevent_multiple_readers(False)).</summary>
     public bool AllowConcurrent;

@@ -29,7 +29,7 @@ internal sealed unsafe class EpollPoller : IPoller
     {
         var ev = new Libc.EpollEvent
         {
-            Events = Libc.EPOLLIN | Libc.EPOLLOUT | Libc.EPOLLRDHUP | Libc.EPOLLET,
+            Events = Libc.EPOLLIN | Libc.EPOLLOUT | Libc.EPOLLRDHUP | Libc.EPOLLPRI | Libc.EPOLLET,
             Data = (uint)fd,
         };
         if (Libc.epoll_ctl(_epfd, Libc.EPOLL_CTL_ADD, fd, &ev) == 0) return;
@@ -68,6 +68,8 @@ internal sealed unsafe class EpollPoller : IPoller
             }
             var ev = PollEvents.None;
             if ((e.Events & (Libc.EPOLLIN | Libc.EPOLLRDHUP | Libc.EPOLLPRI)) != 0) ev |= PollEvents.Read;
+            if ((e.Events & Libc.EPOLLPRI) != 0) ev |= PollEvents.Urgent;
+            if ((e.Events & Libc.EPOLLRDHUP) != 0) ev |= PollEvents.Hangup;
             if ((e.Events & Libc.EPOLLOUT) != 0) ev |= PollEvents.Write;
             // An error or hang-up makes both directions "ready": the retried operation reports the error.
             if ((e.Events & (Libc.EPOLLERR | Libc.EPOLLHUP)) != 0) ev |= PollEvents.Error | PollEvents.Read | PollEvents.Write;

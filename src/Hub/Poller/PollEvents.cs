@@ -12,4 +12,8 @@ public enum PollEvents
     Write = 2,
     /// <summary>An error or hang-up is pending on the descriptor (always reported).</summary>
     Error = 4,
+    /// <summary>Urgent (out-of-band) data arrived: TCP's urgent mark (EPOLLPRI). Reported with <see cref="Read"/>.</summary>
+    Urgent = 8,
+    /// <summary>The peer closed its sending side (EPOLLRDHUP). Reported with <see cref="Read"/>.</summary>
+    Hangup = 16,
 }
