@@ -18,7 +18,7 @@ internal static class Program
     {
         if (a.Length < 1)
         {
-            Console.Error.WriteLine("usage: Evergreen.Bench.Hub switch N | spawn N | spawn-limit N | sleep N | alive N");
+            Console.Error.WriteLine("usage: Evergreen.Bench.Hub switch N | spawn N | spawn-limit N | sleep N | alive N | ring N ROUNDS");
             return 2;
         }
         string mode = a[0];
@@ -40,6 +40,7 @@ internal static class Program
                 case "spawn-limit": rc = SpawnLimit(n == 0 ? 100_000 : n); break;
                 case "sleep": SleepBench(n == 0 ? 10_000 : n); break;
                 case "alive": Alive(n == 0 ? 10_000 : n); break;
+                case "ring": Ring(n == 0 ? 1000 : n, a.Length > 2 ? int.Parse(a[2]) : 300); break;
                 default: Console.Error.WriteLine($"unknown mode {mode}"); rc = 2; break;
             }
         });
@@ -73,6 +74,43 @@ internal static class Program
     // ---------------------------------------------------------------------------------------------
     // A. switch: two green threads ping-pong N times; ns per one-way switch (2N switches).
     // ---------------------------------------------------------------------------------------------
+    /// <summary>
+    /// N green threads pass a token round a ring (each: Acquire its Semaphore, touch 8 KB of stack, Release the
+    /// next one's), ROUNDS times: one baton handoff per pass, each to a different OS thread — the hub's side of
+    /// bench/floor/handoff_ring.c (the same ring in C on raw futexes), and what an echo message costs in switching.
+    /// </summary>
+    private static void Ring(int n, int rounds)
+    {
+        double Run(int rounds)
+        {
+            var sems = Enumerable.Range(0, n).Select(_ => new Evergreen.Semaphore(0)).ToArray();
+            var threads = Enumerable.Range(0, n).Select(i => Green.Spawn(() =>
+            {
+                Span<byte> stack = stackalloc byte[8192];
+                for (int r = 0; r < rounds; r++)
+                {
+                    sems[i].Acquire();
+                    for (int k = 0; k < stack.Length; k += 64) stack[k] = (byte)k;
+                    sems[(i + 1) % n].Release();
+                }
+            })).ToList();
+            Green.Sleep(0); // every ring thread runs and parks in its Acquire before the clock starts
+            var sw = Stopwatch.StartNew();
+            sems[0].Release();
+            foreach (var t in threads) t.Wait();
+            sw.Stop();
+            return sw.Elapsed.TotalMilliseconds * 1e6 / ((double)n * rounds);
+        }
+
+        string p = $"N={n}";
+        Run(Math.Max(1, rounds / 10)); // warm-up: creates the OS threads, tiers the code
+        var gc = GcMark.Now();
+        double ns = Run(rounds);
+        Out("handoff", "green", p, "ns_per_handoff", ns);
+        OutGc("handoff", p, gc);
+        Log($"ring: {ns:F0} ns per handoff with {n} green threads");
+    }
+
     private static void Switch(int n)
     {
         double Sem(int n)
