@@ -47,7 +47,7 @@ public static partial class GreenSocket
             // On Linux the accepted socket inherits O_NONBLOCK from the listener: record it as taken over so
             // it needs no second fcntl on first use, and so non-green users get it back blocking.
             NativeSocket.GoNonBlocking(accepted); // make sure the BCL knows; GetBlocking answers the user's view
-            var ast = new SocketState(NativeSocket.Fd(accepted)) { Tcp = accepted.ProtocolType == ProtocolType.Tcp };
+            var ast = new SocketState(accepted);
             s_states.AddOrUpdate(accepted, ast);
             Claim(ast);
             return accepted;

@@ -47,7 +47,7 @@ public static partial class GreenSocket
     private static SocketState StateOf(Socket s)
     {
         if (s_states.TryGetValue(s, out var st)) return st;
-        st = new SocketState(NativeSocket.Fd(s)) { Tcp = s.ProtocolType == ProtocolType.Tcp };
+        st = new SocketState(s);
         s_states.AddOrUpdate(s, st);
         Claim(st);
         return st;
@@ -172,5 +172,5 @@ public static partial class GreenSocket
 
     /// <summary>True when the hub knows <paramref name="s"/> has nothing to read, so a green Receive parks without a recv; for tests.</summary>
     internal static bool KnownDrained(Socket s) =>
-        s_states.TryGetValue(s, out var st) && !Hub.Instance.FdMayBeReady(st.Fd, read: true);
+        s_states.TryGetValue(s, out var st) && !Hub.Instance.FdMayBeReadable(st.Fd);
 }

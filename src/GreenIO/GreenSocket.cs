@@ -112,15 +112,15 @@ public static partial class GreenSocket
         var hub = Hub.Instance;
         while (true)
         {
-            if (!track || hub.FdMayBeReady(st.Fd, read: true))
+            if (!track || hub.FdMayBeReadable(st.Fd))
             {
                 int n = NativeSocket.Receive(s, buffer, socketFlags, out errorCode);
                 if (errorCode != SocketError.WouldBlock)
                 {
-                    if (track && errorCode == SocketError.Success && n > 0 && n < buffer.Length) hub.FdDrained(st.Fd, read: true, shortRead: true);
+                    if (track && errorCode == SocketError.Success && n > 0 && n < buffer.Length) hub.FdDrained(st.Fd, shortRead: true);
                     return n;
                 }
-                if (track) hub.FdDrained(st.Fd, read: true);
+                if (track) hub.FdDrained(st.Fd);
             }
             errorCode = WaitReady(s, st, read: true, Remaining(ref deadline, s, receive: true), SocketError.ConnectionAborted);
             if (errorCode != SocketError.Success) return 0;

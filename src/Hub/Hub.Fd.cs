@@ -10,9 +10,9 @@ public sealed partial class Hub
         public GreenThread? Reader, Writer;
         public int ReaderWait, WriterWait;
 
-        // False once the caller saw the fd drained (EAGAIN, or a short read on a stream) and no edge arrived since:
-        // the poller is edge-triggered, so any new data or buffer space reports an edge at a later poll.
-        public bool MayRead = true, MayWrite = true;
+        // False once the caller saw the fd drained for reading (EAGAIN, or a short TCP read) and no edge arrived since:
+        // the poller is edge-triggered, so any new data reports an edge at a later poll.
+        public bool MayRead = true;
 
         // Sticky once the poller reported urgent data, a hang-up or an error on this fd: a short read then no longer
         // proves the fd drained. TCP cuts a read short at the urgent mark with data queued behind it; and one read can
@@ -22,23 +22,22 @@ public sealed partial class Hub
     }
 
     /// <summary>
-    /// False when <paramref name="fd"/> is known to have nothing to read (or no room to write): the caller saw it
-    /// drained (<see cref="FdDrained"/>) and the poller reported no edge since, so trying the system call would
-    /// only return EAGAIN. True when unknown. Baton holder only.
+    /// False when <paramref name="fd"/> is known to have nothing to read: the caller saw it drained
+    /// (<see cref="FdDrained"/>) and the poller reported no edge since, so a read would only return EAGAIN. True when
+    /// unknown. Baton holder only.
     /// </summary>
-    internal bool FdMayBeReady(int fd, bool read) =>
-        !_fds.TryGetValue(fd, out var st) || (read ? st.MayRead : st.MayWrite);
+    internal bool FdMayBeReadable(int fd) => !_fds.TryGetValue(fd, out var st) || st.MayRead;
 
     /// <summary>
-    /// Records that the caller, holding the baton since its system call, saw <paramref name="fd"/> drained: the call
-    /// returned EAGAIN, or (<paramref name="shortRead"/>) a TCP read returned less than asked — which proves nothing
-    /// once urgent data, a hang-up or an error was reported on the fd. The next edge sets it ready again.
+    /// Records that the caller, holding the baton since its read, saw <paramref name="fd"/> drained: the read returned
+    /// EAGAIN, or (<paramref name="shortRead"/>) a TCP read returned less than asked — which proves nothing once urgent
+    /// data, a hang-up or an error was reported on the fd. The next read edge makes it readable again.
     /// </summary>
-    internal void FdDrained(int fd, bool read, bool shortRead = false)
+    internal void FdDrained(int fd, bool shortRead = false)
     {
         if (!_fds.TryGetValue(fd, out var st)) return;
         if (shortRead && st.ShortReadUnproven) return;
-        if (read) st.MayRead = false; else st.MayWrite = false;
+        st.MayRead = false;
     }
 
     private readonly Dictionary<int, FdState> _fds = new();
@@ -133,7 +132,6 @@ public sealed partial class Hub
             if (!_fds.TryGetValue(r.Fd, out var st)) continue;
             if ((r.Events & PollEvents.Read) != 0) st.MayRead = true;
             if ((r.Events & (PollEvents.Urgent | PollEvents.Hangup | PollEvents.Error)) != 0) st.ShortReadUnproven = true;
-            if ((r.Events & PollEvents.Write) != 0) st.MayWrite = true;
             if ((r.Events & PollEvents.Read) != 0 && st.Reader is { } rd) Wake(rd, st.ReaderWait, PollEventsBox.Of(r.Events));
             if ((r.Events & PollEvents.Write) != 0 && st.Writer is { } wr) Wake(wr, st.WriterWait, PollEventsBox.Of(r.Events));
         }

@@ -7,16 +7,16 @@ namespace Evergreen.IO.Internal;
 /// asked for (the OS socket is non-blocking while green code uses it), and who is waiting on it. Touched
 /// only by the baton holder, except <see cref="Closed"/> (set by any closer).
 /// </summary>
-internal sealed class SocketState(int fd)
+internal sealed class SocketState(System.Net.Sockets.Socket s)
 {
     /// <summary>The fd at take-over; stable while the socket is open.</summary>
-    public readonly int Fd = fd;
+    public readonly int Fd = NativeSocket.Fd(s);
 
     /// <summary>The blocking mode the user sees and gets (true unless they chose non-blocking).</summary>
     public bool UserBlocking = true;
 
     /// <summary>A TCP socket: a read that returns less than asked has drained the receive queue (the urgent mark aside).</summary>
-    public bool Tcp;
+    public readonly bool Tcp = s.ProtocolType == System.Net.Sockets.ProtocolType.Tcp;
 
     /// <summary>Several green threads may wait to read (or write) at once (eventlet's hub_prevent_multiple_readers(False)).</summary>
     public bool AllowConcurrent;
