@@ -9,10 +9,10 @@ namespace Evergreen.Detours.Child;
 
 /// <summary>
 /// Runs one detour scenario per process (patching is one-way for a process) and prints <c>pass</c>, or the failure and
-/// exits 1. Usage: <c>Evergreen.Detours.Child &lt;case&gt;:&lt;basic|hot|race&gt;</c> or a named scenario
-/// (<c>rwx</c>, <c>batch-rollback</c>, <c>bad-input</c>, <c>list</c>).
+/// exits 1. Usage: <c>Evergreen.Detours.Child &lt;case&gt;:&lt;basic|hot|race|cycles[:n]&gt;</c> or a named scenario
+/// (<c>rwx</c>, <c>batch-rollback</c>, <c>bad-input</c>, <c>world-stop</c>, <c>list</c>).
 /// </summary>
-internal static class Program
+internal static partial class Program
 {
     private const int HotCalls = 2_000_000;
     private const int RaceThreads = 4;
@@ -49,6 +49,9 @@ internal static class Program
             case "bad-input":
                 BadInput();
                 return;
+            case "world-stop":
+                WorldStopScenarios.ThreadInsideTheWriteIsMoved();
+                return;
         }
 
         string[] parts = scenario.Split(':');
@@ -58,6 +61,7 @@ internal static class Program
             case "basic": Basic(c); break;
             case "hot": Hot(c); break;
             case "race": Race(c); break;
+            case "cycles": Cycles(c, parts.Length > 2 ? int.Parse(parts[2]) : 20); break;
             default: throw new ArgumentException($"unknown scenario {scenario}");
         }
     }

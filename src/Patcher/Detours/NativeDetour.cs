@@ -9,8 +9,6 @@ namespace Evergreen.Detours;
 /// <summary>One body detour of <see cref="NativeDetourEngine"/>. State changes happen under the engine's lock.</summary>
 internal sealed class NativeDetour : IDetour
 {
-    // Tier-up may publish a new body between our write and the moment the JIT hook is guaranteed to see the target
-    // (a compile already past its registry check); re-resolve the entry a few times and patch what it leads to.
     private const int MaxBodyRechecks = 4;
 
     private readonly nint _entry;
@@ -18,7 +16,7 @@ internal sealed class NativeDetour : IDetour
     private readonly nint _destination;
     private readonly Trampoline _trampoline;
     private readonly byte[] _original;
-    private readonly List<(nint Body, byte[] Original)> _patched = new();
+    private readonly List<(nint Body, byte[] Original, byte[] Patch)> _patched = new();
     private int _jitSlot = -1;
     private bool _wasNotInline;
     private volatile bool _applied;
@@ -72,76 +70,99 @@ internal sealed class NativeDetour : IDetour
     /// <inheritdoc />
     public void Dispose() => Undo();
 
-    internal void WriteLocked()
+    /// <summary>
+    /// First half of applying, before the batch's one world stop: from the JIT registration on every new body is born
+    /// patched; from the not-inline mark on no caller compiled later can inline the target and bypass the jump.
+    /// Adds the body's write and the fixups of threads stopped inside its prologue.
+    /// </summary>
+    internal void BeginLocked(List<CodeWrite> writes, List<IpFixup> fixups)
     {
         Engine.TrackApplied(this, applied: true);
         try
         {
             if (!IsNative)
             {
-                // Order matters: from the registration on, every new body is born patched; from the not-inline mark on,
-                // no caller compiled later can inline the target and bypass the jump.
                 _jitSlot = JitHook.Register(Target.MethodHandle.Value, _destination);
                 _wasNotInline = MethodDescFlags.SetNotInline(Target.MethodHandle);
             }
 
-            PatchBody(_body, _original, _trampoline.Patch);
-            if (!IsNative)
-            {
-                for (int i = 0; i < MaxBodyRechecks; i++)
-                {
-                    nint current = StubWalker.FindBody(_entry, Engine.IsOursLocked);
-                    if (Engine.IsOursLocked(current))
-                    {
-                        break;
-                    }
-
-                    // A body published after we looked. Its own (unused) trampoline proves it safe to patch.
-                    if (!ProcMaps.TryFind(current, out var region))
-                    {
-                        throw new InvalidOperationException($"new body 0x{current:X} is not mapped");
-                    }
-
-                    var check = Trampoline.Build(current, _destination, (int)Math.Min(int.MaxValue, region.End - (ulong)current));
-                    byte[] saved = new byte[check.PatchLength];
-                    Marshal.Copy(current, saved, 0, saved.Length);
-                    PatchBody(current, saved, check.Patch);
-                }
-            }
-
-            _applied = true;
+            ThrowIfChanged(_body, _original);
         }
         catch
         {
-            RestoreLocked();
-            Engine.TrackApplied(this, applied: false);
+            ForgetLocked();
             throw;
         }
+
+        writes.Add(new CodeWrite(_body, _trampoline.Patch));
+        fixups.AddRange(_trampoline.EntryFixups);
     }
 
-    internal void UndoLocked()
+    /// <summary>Second half, after the world stop wrote the body: a body tier-up published meanwhile is patched too.</summary>
+    internal void CompleteLocked()
     {
-        if (!_applied)
+        Remember(_body, _original, _trampoline.Patch);
+        if (!IsNative)
         {
-            return;
+            // Tier-up may publish a body between our look at the entry and the moment the JIT hook saw the target
+            // (a compile already past its registry check): re-resolve the entry and patch what it leads to.
+            for (int i = 0; i < MaxBodyRechecks; i++)
+            {
+                nint current = StubWalker.FindBody(_entry, Engine.IsOursLocked);
+                if (Engine.IsOursLocked(current))
+                {
+                    break;
+                }
+
+                // Its own (unused) trampoline proves it safe to patch and maps threads stopped in its prologue.
+                if (!ProcMaps.TryFind(current, out var region))
+                {
+                    throw new InvalidOperationException($"new body 0x{current:X} is not mapped");
+                }
+
+                var check = Trampoline.Build(current, _destination, (int)Math.Min(int.MaxValue, region.End - (ulong)current));
+                byte[] saved = new byte[check.PatchLength];
+                Marshal.Copy(current, saved, 0, saved.Length);
+                ThrowIfChanged(current, saved);
+                WorldStop.Write([new CodeWrite(current, check.Patch)], check.EntryFixups);
+                Remember(current, saved, check.Patch);
+            }
         }
 
-        RestoreLocked();
-        Engine.TrackApplied(this, applied: false);
-        _applied = false;
+        _applied = true;
     }
 
-    private void RestoreLocked()
+    /// <summary>
+    /// Adds the writes that restore every body this detour patched (and the JIT hook patched for it), with the fixups
+    /// of threads stopped inside a jump; stops the JIT hook from patching more. Finish with <see cref="ForgetLocked"/>
+    /// once written, or <see cref="ResumeLocked"/> if the write failed.
+    /// </summary>
+    internal void CollectRestoreLocked(List<CodeWrite> writes, List<IpFixup> fixups)
     {
         if (_jitSlot >= 0)
         {
-            // Stop the hook first, so no body is patched behind our back while we restore.
             JitHook.Disable(_jitSlot);
             foreach (var (address, saved) in JitHook.GetPatchedBodies(_jitSlot))
             {
-                WriteCode(address, saved.AsSpan(0, JumpCode.AbsoluteLength));
+                byte[] jump = new byte[JumpCode.AbsoluteLength];
+                Marshal.Copy(address, jump, 0, jump.Length);
+                writes.Add(new CodeWrite(address, saved.AsSpan(0, JumpCode.AbsoluteLength).ToArray()));
+                fixups.AddRange(JumpCode.InteriorFixups(address, jump, _destination));
             }
+        }
 
+        foreach (var (body, original, patch) in _patched)
+        {
+            writes.Add(new CodeWrite(body, original));
+            fixups.AddRange(JumpCode.InteriorFixups(body, patch, _destination));
+        }
+    }
+
+    /// <summary>After the restoring write: forget every patched body and the registration.</summary>
+    internal void ForgetLocked()
+    {
+        if (_jitSlot >= 0)
+        {
             JitHook.ForgetBodies(_jitSlot);
             if (!_wasNotInline)
             {
@@ -151,17 +172,32 @@ internal sealed class NativeDetour : IDetour
             _jitSlot = -1;
         }
 
-        for (int i = _patched.Count - 1; i >= 0; i--)
+        foreach (var (body, _, _) in _patched)
         {
-            var (body, original) = _patched[i];
-            WriteCode(body, original);
             Engine.TrackBody(body, patched: false);
         }
 
         _patched.Clear();
+        Engine.TrackApplied(this, applied: false);
+        _applied = false;
     }
 
-    private void PatchBody(nint body, byte[] expected, byte[] patch)
+    /// <summary>The restoring write failed (nothing was written): the JIT hook patches new bodies again.</summary>
+    internal void ResumeLocked()
+    {
+        if (_jitSlot >= 0)
+        {
+            JitHook.Register(Target.MethodHandle.Value, _destination);
+        }
+    }
+
+    private void Remember(nint body, byte[] original, byte[] patch)
+    {
+        _patched.Add((body, original, patch));
+        Engine.TrackBody(body, patched: true);
+    }
+
+    private static void ThrowIfChanged(nint body, byte[] expected)
     {
         // Someone else (another engine, a debugger) changed the bytes since we analysed them: refuse.
         unsafe
@@ -171,16 +207,5 @@ internal sealed class NativeDetour : IDetour
                 throw new InvalidOperationException($"the body at 0x{body:X} changed since it was analysed");
             }
         }
-
-        WriteCode(body, patch);
-        _patched.Add((body, expected));
-        Engine.TrackBody(body, patched: true);
-    }
-
-    private static void WriteCode(nint address, ReadOnlySpan<byte> code)
-    {
-        var pages = CodeMemory.GetPages(address, code.Length);
-        byte[] copy = code.ToArray();
-        CodeMemory.WithWritable(pages, () => PatchWriter.Write(address, copy));
     }
 }

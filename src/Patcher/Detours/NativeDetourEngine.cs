@@ -33,7 +33,7 @@ internal sealed class NativeDetourEngine : IDetourEngine
                 $"MethodDesc layout check failed: m_wFlags at +{MethodDescFlags.FlagsOffset} does not carry mdfNotInline 0x{MethodDescFlags.NotInline:X} as on .NET 10");
         }
 
-        PatchWriter.EnsureInitialized();
+        WorldStop.EnsureInitialized();
         JitHook.Install();
         return new NativeDetourEngine();
     }
@@ -137,28 +137,43 @@ internal sealed class NativeDetourEngine : IDetourEngine
         _lock.Enter();
         try
         {
-            var written = new List<NativeDetour>(detours.Length);
-            foreach (var detour in detours)
+            // One world stop writes every body of the batch; all or nothing.
+            var begun = new List<NativeDetour>(detours.Length);
+            var writes = new List<CodeWrite>();
+            var fixups = new List<IpFixup>();
+            NativeDetour? current = null;
+            try
             {
-                if (detour.IsApplied)
+                foreach (var detour in detours)
                 {
-                    continue;
+                    if (!detour.IsApplied && !begun.Contains(detour))
+                    {
+                        current = detour;
+                        detour.BeginLocked(writes, fixups);
+                        begun.Add(detour);
+                    }
                 }
 
+                current = null;
+                WorldStop.Write(writes, fixups);
+            }
+            catch (Exception e)
+            {
+                // Nothing of the batch is written: take back the registrations.
+                begun.ForEach(d => d.ForgetLocked());
+                throw Wrap(e, current ?? begun.FirstOrDefault() ?? detours[0]);
+            }
+
+            foreach (var detour in begun)
+            {
                 try
                 {
-                    detour.WriteLocked();
-                    written.Add(detour);
+                    detour.CompleteLocked();
                 }
                 catch (Exception e)
                 {
-                    // All or nothing: take back everything this call wrote, newest first.
-                    for (int i = written.Count - 1; i >= 0; i--)
-                    {
-                        written[i].UndoLocked();
-                    }
-
-                    throw e as DetourException ?? new DetourException(detour.Target, e.Message, e);
+                    RestoreLocked(begun);
+                    throw Wrap(e, detour);
                 }
             }
         }
@@ -168,16 +183,52 @@ internal sealed class NativeDetourEngine : IDetourEngine
         }
     }
 
+    private static DetourException Wrap(Exception e, NativeDetour detour)
+        => e as DetourException ?? new DetourException(detour.Target, e.Message, e);
+
     internal void Undo(NativeDetour detour)
     {
         _lock.Enter();
         try
         {
-            detour.UndoLocked();
+            if (detour.IsApplied)
+            {
+                RestoreLocked([detour]);
+            }
         }
         finally
         {
             _lock.Exit();
+        }
+    }
+
+    /// <summary>Restores every body of <paramref name="detours"/> in one world stop.</summary>
+    private static void RestoreLocked(IReadOnlyList<NativeDetour> detours)
+    {
+        var writes = new List<CodeWrite>();
+        var fixups = new List<IpFixup>();
+        foreach (var detour in detours)
+        {
+            detour.CollectRestoreLocked(writes, fixups);
+        }
+
+        try
+        {
+            WorldStop.Write(writes, fixups);
+        }
+        catch (Exception e)
+        {
+            foreach (var detour in detours)
+            {
+                detour.ResumeLocked();
+            }
+
+            throw Wrap(e, detours[0]);
+        }
+
+        foreach (var detour in detours)
+        {
+            detour.ForgetLocked();
         }
     }
 

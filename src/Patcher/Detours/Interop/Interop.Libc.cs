@@ -27,4 +27,27 @@ internal static partial class Libc
 
     [LibraryImport("libc", EntryPoint = "sched_yield")]
     internal static partial int SchedYield();
+
+    internal const int SaSigInfo = 0x4;
+    internal const int SaRestart = 0x10000000;
+
+    /// <summary>glibc's <c>struct sigaction</c> on x86-64 (152 bytes; glibc fills in the restorer).</summary>
+    [StructLayout(LayoutKind.Sequential, Size = 152)]
+    internal unsafe struct SigAction
+    {
+        internal nint Handler;
+        internal fixed byte Mask[128];
+        internal int Flags;
+        private int _padding;
+        private nint _restorer;
+    }
+
+    [LibraryImport("libc", EntryPoint = "sigaction", SetLastError = true)]
+    internal static unsafe partial int SigActionQuery(int signal, SigAction* action, SigAction* old);
+
+    [LibraryImport("libc", EntryPoint = "__libc_current_sigrtmin")]
+    internal static partial int SigRtMin();
+
+    [LibraryImport("libc", EntryPoint = "__libc_current_sigrtmax")]
+    internal static partial int SigRtMax();
 }

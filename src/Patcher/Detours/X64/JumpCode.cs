@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Evergreen.Detours.Linux;
 
 namespace Evergreen.Detours.X64;
 
@@ -27,6 +28,13 @@ internal static class JumpCode
 
     internal static bool IsAbsolute(ReadOnlySpan<byte> code)
         => code.Length >= AbsoluteLength && code[0] == 0x48 && code[1] == 0xB8 && code[10] == 0xFF && code[11] == 0xE0;
+
+    /// <summary>
+    /// Where a thread can be stopped inside a jump this class wrote at <paramref name="at"/>, and where it must go when
+    /// the jump is overwritten: after <c>mov rax, target</c> only <c>jmp rax</c> is left, so it goes to the target.
+    /// </summary>
+    internal static IEnumerable<IpFixup> InteriorFixups(nint at, ReadOnlySpan<byte> code, nint target)
+        => IsAbsolute(code) ? [new IpFixup(at + 10, target)] : [];
 
     internal static void WriteRelative(Span<byte> code, nint at, nint target)
     {

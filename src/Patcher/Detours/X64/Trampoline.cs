@@ -13,12 +13,13 @@ internal sealed class Trampoline
 {
     private const int RelayOffset = 128;
 
-    private Trampoline(nint page, nint original, int patchLength, byte[] patch)
+    private Trampoline(nint page, nint original, int patchLength, byte[] patch, IpFixup[] entryFixups)
     {
         Page = page;
         Original = original;
         PatchLength = patchLength;
         Patch = patch;
+        EntryFixups = entryFixups;
     }
 
     /// <summary>The RX page holding the trampoline (never freed once a detour may have used it).</summary>
@@ -33,11 +34,20 @@ internal sealed class Trampoline
     /// <summary>The bytes to write at the body's entry.</summary>
     internal byte[] Patch { get; }
 
-    private readonly record struct Cover(int PatchLength, int Copied, List<Instruction> Instructions, bool EndsInTransfer);
+    /// <summary>
+    /// For each original instruction that starts inside the patched bytes (after the first): its address, and the
+    /// address of its relocated copy here. A thread stopped there while the patch is written resumes in the copy.
+    /// </summary>
+    internal IpFixup[] EntryFixups { get; }
+
+    // Boundaries: (offset in the body, index of the first relocated instruction) for each original instruction moved.
+    private readonly record struct Cover(int PatchLength, int Copied, List<Instruction> Instructions, bool EndsInTransfer,
+        List<(int Offset, int Index)> Boundaries);
 
     private static Cover? TryCover(CodeScanner.Function function, nint body, int patchLength, bool allowCall, ref string? why)
     {
         var moved = new List<Instruction>();
+        var boundaries = new List<(int Offset, int Index)>();
         int copied = 0;
         bool endsInTransfer = false;
         foreach (var ins in function.Instructions)
@@ -47,6 +57,7 @@ internal sealed class Trampoline
                 break;
             }
 
+            boundaries.Add((copied, moved.Count));
             copied += ins.Length;
             endsInTransfer = ins.FlowControl is FlowControl.Return or FlowControl.UnconditionalBranch or FlowControl.IndirectBranch;
             if (ins.FlowControl is FlowControl.Call or FlowControl.IndirectCall)
@@ -85,7 +96,7 @@ internal sealed class Trampoline
             }
         }
 
-        return new Cover(patchLength, copied, moved, endsInTransfer);
+        return new Cover(patchLength, copied, moved, endsInTransfer, boundaries);
     }
 
     private static IEnumerable<Instruction> EmulateCall(Instruction call)
@@ -156,9 +167,26 @@ internal sealed class Trampoline
         {
             var writer = new PointerCodeWriter(page, RelayOffset);
             var block = new InstructionBlock(writer, moved, (ulong)page);
-            if (!BlockEncoder.TryEncode(64, block, out string? error, out _))
+            if (!BlockEncoder.TryEncode(64, block, out string? error, out var encoded, BlockEncoderOptions.ReturnNewInstructionOffsets))
             {
                 throw new InvalidOperationException($"relocating the prologue failed: {error}");
+            }
+
+            var entryFixups = new List<IpFixup>();
+            foreach (var (offset, index) in cover.Boundaries)
+            {
+                if (offset == 0 || offset >= patchLength)
+                {
+                    continue; // +0 runs the new jump; bytes past the patch are not written
+                }
+
+                uint relocated = encoded.NewInstructionOffsets[index];
+                if (relocated == uint.MaxValue)
+                {
+                    throw new InvalidOperationException($"the relocated copy of the instruction at +{offset} has no known address");
+                }
+
+                entryFixups.Add(new IpFixup(body + offset, page + (nint)relocated));
             }
 
             var span = new Span<byte>((void*)page, CodeMemory.PageSize);
@@ -179,7 +207,7 @@ internal sealed class Trampoline
             }
 
             CodeMemory.MakeExecutable(page);
-            return new Trampoline(page, page, patchLength, patch);
+            return new Trampoline(page, page, patchLength, patch, entryFixups.ToArray());
         }
         catch
         {
