@@ -74,7 +74,7 @@ public sealed partial class Hub
     /// <summary>
     /// Blocks the current green thread (after <see cref="BeginWait"/> and registering somewhere that will
     /// wake it) and runs other green threads until it is woken. Returns the wake value; throws an exception
-    /// thrown into the thread meanwhile (kill, Timeout scope).
+    /// thrown into the thread meanwhile (kill, GreenTimeout scope).
     /// </summary>
     internal object? Block(GreenThread self)
     {
