@@ -75,7 +75,7 @@ internal static class Program
     // A. switch: two green threads ping-pong N times; ns per one-way switch (2N switches).
     // ---------------------------------------------------------------------------------------------
     /// <summary>
-    /// N green threads pass a token round a ring (each: Acquire its Semaphore, touch 8 KB of stack, Release the
+    /// N green threads pass a token round a ring (each: Acquire its GreenSemaphore, touch 8 KB of stack, Release the
     /// next one's), ROUNDS times: one baton handoff per pass, each to a different OS thread — the hub's side of
     /// bench/floor/handoff_ring.c (the same ring in C on raw futexes), and what an echo message costs in switching.
     /// </summary>
@@ -83,7 +83,7 @@ internal static class Program
     {
         double Run(int rounds)
         {
-            var sems = Enumerable.Range(0, n).Select(_ => new Evergreen.Semaphore(0)).ToArray();
+            var sems = Enumerable.Range(0, n).Select(_ => new GreenSemaphore(0)).ToArray();
             var threads = Enumerable.Range(0, n).Select(i => Green.Spawn(() =>
             {
                 Span<byte> stack = stackalloc byte[8192];
@@ -115,8 +115,8 @@ internal static class Program
     {
         double Sem(int n)
         {
-            var s1 = new Evergreen.Semaphore(0);
-            var s2 = new Evergreen.Semaphore(0);
+            var s1 = new GreenSemaphore(0);
+            var s2 = new GreenSemaphore(0);
             var pong = Green.Spawn(() => { for (int i = 0; i < n; i++) { s1.Acquire(); s2.Release(); } });
             Green.Sleep(0); // pong is running and parked in s1.Acquire before the clock starts
             var sw = Stopwatch.StartNew();

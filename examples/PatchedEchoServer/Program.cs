@@ -9,8 +9,7 @@ using System.Net;
 using System.Net.Sockets;
 using Evergreen.Patching;
 
-// Deliberately not under Evergreen.*: inside it the hub's eventlet-named types (Evergreen.Queue<T>, Semaphore,
-// Event, ...) would shadow the BCL ones, and this program is meant to be plain BCL code.
+// Not under Evergreen.*: this program is plain BCL code that sees nothing of Evergreen but Patcher.
 namespace PatchedEchoServerExample;
 
 internal static class Program

@@ -24,8 +24,7 @@ using Evergreen.Patching;
 using Serilog;
 using Serilog.Events;
 
-// Deliberately not under Evergreen.*: inside it the hub's eventlet-named types (Evergreen.Queue<T>, Semaphore,
-// Event, ...) would shadow the BCL ones, and this program is meant to be plain BCL code.
+// Not under Evergreen.*: this program is plain BCL code that sees nothing of Evergreen but Patcher.
 namespace ServiceExample;
 
 internal static class Program

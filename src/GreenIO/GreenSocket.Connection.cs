@@ -58,7 +58,7 @@ public static partial class GreenSocket
     /// Green <see cref="Socket.Connect(EndPoint)"/>: starts a non-blocking connect and parks the green thread until
     /// it completes. A refused connect throws <see cref="SocketException"/>
     /// <see cref="SocketError.ConnectionRefused"/> naming the endpoint, as the BCL does. Like a blocking BCL
-    /// connect there is no timeout of its own; use a <see cref="Timeout"/> scope.
+    /// connect there is no timeout of its own; use a <see cref="GreenTimeout"/> scope.
     /// </summary>
     /// <exception cref="SocketException">The connect failed.</exception>
     public static void Connect(Socket s, EndPoint remoteEP)
@@ -251,7 +251,7 @@ public static partial class GreenSocket
     /// <summary>Green <see cref="Socket.Poll(TimeSpan, SelectMode)"/>; see <see cref="Poll(Socket, int, SelectMode)"/>.</summary>
     public static bool Poll(Socket s, TimeSpan timeout, SelectMode mode)
     {
-        long us = timeout == System.Threading.Timeout.InfiniteTimeSpan ? -1 : (long)timeout.TotalMicroseconds;
+        long us = timeout == Timeout.InfiniteTimeSpan ? -1 : (long)timeout.TotalMicroseconds;
         if (us < -1 || us > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(timeout));
         return Poll(s, (int)us, mode);
     }
@@ -276,7 +276,7 @@ public static partial class GreenSocket
     /// <summary>Green <see cref="Socket.Select(IList, IList, IList, TimeSpan)"/>; see <see cref="Select(IList, IList, IList, int)"/>.</summary>
     public static void Select(IList? checkRead, IList? checkWrite, IList? checkError, TimeSpan timeout)
     {
-        long us = timeout == System.Threading.Timeout.InfiniteTimeSpan ? -1 : (long)timeout.TotalMicroseconds;
+        long us = timeout == Timeout.InfiniteTimeSpan ? -1 : (long)timeout.TotalMicroseconds;
         if (us < -1 || us > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(timeout));
         Select(checkRead, checkWrite, checkError, (int)us);
     }

@@ -99,7 +99,7 @@ public static partial class GreenSocket
     /// <see cref="SocketError.Success"/> so the caller retries. Returns <see cref="SocketError.TimedOut"/> when
     /// <paramref name="timeoutTicks"/> passes and <paramref name="closedError"/> when the socket is closed
     /// meanwhile. Throws <see cref="InvalidOperationException"/> naming the socket when another green thread
-    /// already waits the same way and concurrent waiters were not allowed; a kill or Timeout scope propagates.
+    /// already waits the same way and concurrent waiters were not allowed; a kill or GreenTimeout scope propagates.
     /// </summary>
     private static SocketError WaitReady(Socket s, SocketState st, bool read, long timeoutTicks, SocketError closedError)
     {

@@ -11,7 +11,7 @@ namespace Evergreen.IO;
 /// Replaces nothing (eventlet's tpool patches nothing either); other green code (DNS, <c>Socket.Select</c>,
 /// <c>Poll</c> on errors) routes through it. The workers are plain background threads, not green threads: a
 /// blocking call inside a job blocks only that worker. The hand-off uses a lock-free queue and a counting
-/// <see cref="System.Threading.Semaphore"/> whose wait is the runtime's native wait subsystem, not
+/// <see cref="Semaphore"/> whose wait is the runtime's native wait subsystem, not
 /// <see cref="Monitor"/>, so a patched <c>lock</c> never makes a green caller's submit wait greenly on a worker.
 /// </remarks>
 public static class Tpool
@@ -25,7 +25,7 @@ public static class Tpool
     private static int s_busy;
     private static long s_dropped;
     private static readonly ConcurrentQueue<Job> s_queue = new();
-    private static readonly System.Threading.Semaphore s_jobsReady = new(0, int.MaxValue);
+    private static readonly Semaphore s_jobsReady = new(0, int.MaxValue);
 
     /// <summary>Called on the hub after each job's result was delivered (true) or dropped (false); for tests.</summary>
     internal static Action<bool>? s_onCompleted;
@@ -60,7 +60,7 @@ public static class Tpool
     /// <summary>
     /// Runs <paramref name="func"/> on a pool thread and returns its result, or rethrows its exception with the
     /// original stack trace. The calling green thread waits greenly; if it is killed or its
-    /// <see cref="Evergreen.Timeout"/> scope expires meanwhile, the exception propagates at once and the call
+    /// <see cref="GreenTimeout"/> scope expires meanwhile, the exception propagates at once and the call
     /// finishes in the background, its result dropped. Off green threads (including inside a pool thread) it runs
     /// <paramref name="func"/> inline.
     /// </summary>

@@ -14,16 +14,16 @@ public class GreenThreadExitException : Exception
 }
 
 /// <summary>
-/// Thrown into a green thread whose <see cref="Evergreen.Timeout"/> scope expired, wherever it waits. Derives from
+/// Thrown into a green thread whose <see cref="GreenTimeout"/> scope expired, wherever it waits. Derives from
 /// <see cref="System.TimeoutException"/>.
 /// </summary>
 public class GreenTimeoutException : System.TimeoutException
 {
     /// <summary>Creates the exception for <paramref name="timeout"/>.</summary>
-    public GreenTimeoutException(Timeout? timeout, string message) : base(message) => Timeout = timeout;
+    public GreenTimeoutException(GreenTimeout? timeout, string message) : base(message) => Timeout = timeout;
 
     /// <summary>The scope that expired (null for a plain wait timeout), so nested scopes can tell whose it is.</summary>
-    public Timeout? Timeout { get; }
+    public GreenTimeout? Timeout { get; }
 }
 
 /// <summary>

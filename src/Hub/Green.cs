@@ -62,14 +62,14 @@ public static class Green
     /// </summary>
     public static void Sleep(TimeSpan duration)
     {
-        if (duration < TimeSpan.Zero && duration != System.Threading.Timeout.InfiniteTimeSpan)
+        if (duration < TimeSpan.Zero && duration != Timeout.InfiniteTimeSpan)
             throw new ArgumentOutOfRangeException(nameof(duration), duration, "The duration must not be negative (or Timeout.InfiniteTimeSpan).");
         var self = Hub.CurrentGreen;
         if (self == null) { OriginalSleep(duration); return; }
         var hub = self.Hub;
         if (duration == TimeSpan.Zero) { hub.Yield(self); return; }
         int id = hub.BeginWait(self);
-        var timer = duration == System.Threading.Timeout.InfiniteTimeSpan ? null : hub.AddWakeTimer(self, id, Hub.ToTicks(duration));
+        var timer = duration == Timeout.InfiniteTimeSpan ? null : hub.AddWakeTimer(self, id, Hub.ToTicks(duration));
         try
         {
             hub.Block(self);
@@ -84,7 +84,7 @@ public static class Green
     public static void Sleep(int milliseconds)
     {
         if (milliseconds < -1) throw new ArgumentOutOfRangeException(nameof(milliseconds), milliseconds, "Must be >= 0 or -1 (infinite).");
-        Sleep(milliseconds == -1 ? System.Threading.Timeout.InfiniteTimeSpan : TimeSpan.FromMilliseconds(milliseconds));
+        Sleep(milliseconds == -1 ? Timeout.InfiniteTimeSpan : TimeSpan.FromMilliseconds(milliseconds));
     }
 
     /// <summary>

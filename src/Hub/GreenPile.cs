@@ -10,7 +10,7 @@ namespace Evergreen;
 public sealed class GreenPile<T> : IEnumerable<T>
 {
     // A green queue, not a plain one: a consumer may find Count > 0 while the spawner still waits for a pool slot.
-    private readonly LightQueue<GreenThread<T>> _threads = new();
+    private readonly GreenLightQueue<GreenThread<T>> _threads = new();
     private int _count;
     private bool _used;
 

@@ -113,7 +113,7 @@ public sealed class GreenPool
 
     private IEnumerable<TOut> ImapIterator<TIn, TOut>(Func<TIn, TOut> func, IEnumerable<TIn> source)
     {
-        var inFlight = new System.Collections.Generic.Queue<GreenThread<TOut>>();
+        var inFlight = new Queue<GreenThread<TOut>>();
         using var items = source.GetEnumerator();
         bool more = true;
         while (true)

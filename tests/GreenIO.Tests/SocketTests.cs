@@ -156,7 +156,7 @@ public class SocketTests
             GreenSocket.Send(c, "world!"u8);
             for (int i = 0; i < 100 && GreenSocket.KnownDrained(s); i++) Green.Sleep(0); // a few hub rounds
             Assert.False(GreenSocket.KnownDrained(s));
-            int n = Timeout.WithTimeout(TimeSpan.FromSeconds(30), () => GreenSocket.Receive(s, buf), -1);
+            int n = GreenTimeout.WithTimeout(TimeSpan.FromSeconds(30), () => GreenSocket.Receive(s, buf), -1);
             Assert.Equal(6, n);
             Assert.Equal("world!"u8.ToArray(), buf.AsSpan(0, 6).ToArray());
 
@@ -196,7 +196,7 @@ public class SocketTests
             got.AddRange(buf.AsSpan(0, n).ToArray());
             while (got.Count < 6)
             {
-                n = Timeout.WithTimeout(TimeSpan.FromSeconds(30), () => GreenSocket.Receive(s, buf), -1);
+                n = GreenTimeout.WithTimeout(TimeSpan.FromSeconds(30), () => GreenSocket.Receive(s, buf), -1);
                 Assert.True(n > 0, n < 0 ? "the reader hung after a read cut short at the urgent mark" : "EOF");
                 got.AddRange(buf.AsSpan(0, n).ToArray());
             }
@@ -232,7 +232,7 @@ public class SocketTests
                 catch (SocketException e) when (reset && e.SocketErrorCode == SocketError.ConnectionReset) { n = -2; }
                 if (n == 4) // it got the data; the end must still be seen, not waited for forever
                 {
-                    var end = Timeout.WithTimeout(TimeSpan.FromSeconds(30), () =>
+                    var end = GreenTimeout.WithTimeout(TimeSpan.FromSeconds(30), () =>
                     {
                         try { return GreenSocket.Receive(s, buf) == 0 ? "eof" : "data"; }
                         catch (SocketException e) { return e.SocketErrorCode.ToString(); }
@@ -388,7 +388,7 @@ public class SocketTests
             var (c, s) = Loopback.Pair();
             Assert.Throws<GreenTimeoutException>(() =>
             {
-                using var t = new Timeout(TimeSpan.FromMilliseconds(20));
+                using var t = new GreenTimeout(TimeSpan.FromMilliseconds(20));
                 GreenSocket.Receive(c, new byte[10]);
             });
             Assert.False(GreenSocket.HasWaiter(c, read: true));

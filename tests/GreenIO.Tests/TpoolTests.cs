@@ -106,7 +106,7 @@ public class TpoolTests
             {
                 Assert.Throws<GreenTimeoutException>(() =>
                 {
-                    using var t = new Timeout(TimeSpan.FromMilliseconds(20));
+                    using var t = new GreenTimeout(TimeSpan.FromMilliseconds(20));
                     Tpool.Execute(() => { release.Wait(); return 1; });
                 });
                 release.Set();

@@ -24,15 +24,15 @@ public class KillAndLinkTests
     public void Kill_during_Event_wait() => KillDuringWait(() => new Event().Wait());
 
     [Fact]
-    public void Kill_during_Semaphore_acquire() => KillDuringWait(() => new Semaphore(0).Acquire());
+    public void Kill_during_Semaphore_acquire() => KillDuringWait(() => new GreenSemaphore(0).Acquire());
 
     [Fact]
-    public void Kill_during_Queue_get() => KillDuringWait(() => new Queue<int>().Get());
+    public void Kill_during_Queue_get() => KillDuringWait(() => new GreenQueue<int>().Get());
 
     [Fact]
     public void Kill_during_Queue_put_on_a_full_queue()
     {
-        var q = new Queue<int>(1);
+        var q = new GreenQueue<int>(1);
         KillDuringWait(() => { q.Put(1); q.Put(2); });
     }
 

@@ -1,6 +1,6 @@
 namespace Evergreen.HubTests;
 
-/// <summary>Queue, LightQueue, LifoQueue, PriorityQueue: blocking, capacity, timeouts, order, task counting.</summary>
+/// <summary>GreenQueue, GreenLightQueue, GreenLifoQueue, GreenPriorityQueue: blocking, capacity, timeouts, order, task counting.</summary>
 public class QueueTests
 {
     [Fact]
@@ -8,7 +8,7 @@ public class QueueTests
     {
         Hub.Run(() =>
         {
-            var q = new Queue<int>();
+            var q = new GreenQueue<int>();
             Assert.True(q.Empty);
             Assert.Null(q.MaxSize);
             for (int i = 0; i < 5; i++) q.Put(i);
@@ -24,7 +24,7 @@ public class QueueTests
     {
         Hub.Run(() =>
         {
-            foreach (var q in new[] { new Queue<int>(0), new Queue<int>(null), new Queue<int>(-3) })
+            foreach (var q in new[] { new GreenQueue<int>(0), new GreenQueue<int>(null), new GreenQueue<int>(-3) })
             {
                 Assert.Null(q.MaxSize);
                 for (int i = 0; i < 100; i++) q.PutNowait(i);
@@ -39,7 +39,7 @@ public class QueueTests
         var order = Hub.Run(() =>
         {
             var seen = new List<string>();
-            var q = new Queue<string>();
+            var q = new GreenQueue<string>();
             var getters = Enumerable.Range(0, 3).Select(i => Green.Spawn(() => seen.Add($"{i}:{q.Get()}"))).ToList();
             Green.Sleep(0);
             Assert.Equal(3, q.Getting);
@@ -59,7 +59,7 @@ public class QueueTests
     {
         Hub.Run(() =>
         {
-            var q = new Queue<int>(2);
+            var q = new GreenQueue<int>(2);
             q.Put(1);
             q.Put(2);
             Assert.True(q.Full);
@@ -85,7 +85,7 @@ public class QueueTests
     {
         Hub.Run(() =>
         {
-            var q = new Queue<int>(1);
+            var q = new GreenQueue<int>(1);
             var getter = Green.Spawn(() => q.Get());
             Green.Sleep(0);
             q.PutNowait(7);                    // a getter waits: the item goes straight to it
@@ -102,7 +102,7 @@ public class QueueTests
     {
         Hub.Run(() =>
         {
-            var q = new Queue<int>(1);
+            var q = new GreenQueue<int>(1);
             Assert.Throws<QueueEmptyException>(() => q.GetNowait());
             Assert.Throws<QueueEmptyException>(() => q.Get(TimeSpan.FromMilliseconds(5)));
             Assert.False(q.TryGet(out _));
@@ -125,7 +125,7 @@ public class QueueTests
     {
         Hub.Run(() =>
         {
-            var q = new Queue<int>(1);
+            var q = new GreenQueue<int>(1);
             Green.Spawn(() => q.Put(3));
             Assert.Equal(3, q.Get(TimeSpan.FromSeconds(30)));
             q.Put(4);
@@ -141,7 +141,7 @@ public class QueueTests
     {
         Hub.Run(() =>
         {
-            var q = new LightQueue<string?>();
+            var q = new GreenLightQueue<string?>();
             var getter = Green.Spawn(() => q.Get());
             Green.Sleep(0);
             q.Put(null);
@@ -156,7 +156,7 @@ public class QueueTests
     {
         Hub.Run(() =>
         {
-            var q = new Queue<int>();
+            var q = new GreenQueue<int>();
             var first = Green.Spawn(() => q.Get());
             var second = Green.Spawn(() => q.Get());
             Green.Sleep(0);
@@ -178,7 +178,7 @@ public class QueueTests
     {
         Hub.Run(() =>
         {
-            var q = new Queue<int>(1);
+            var q = new GreenQueue<int>(1);
             q.Put(1);
             var putter = Green.Spawn(() => q.Put(2));
             Green.Sleep(0);
@@ -195,7 +195,7 @@ public class QueueTests
     {
         Hub.Run(() =>
         {
-            var q = new Queue<int>(1);
+            var q = new GreenQueue<int>(1);
             q.Put(1);
             var putter = Green.Spawn(() => q.Put(2));
             Green.Sleep(0);
@@ -219,7 +219,7 @@ public class QueueTests
     {
         Hub.Run(() =>
         {
-            var q = new Queue<int>();
+            var q = new GreenQueue<int>();
             var done = new List<int>();
             var worker = Green.Spawn(() =>
             {
@@ -248,7 +248,7 @@ public class QueueTests
     {
         Hub.Run(() =>
         {
-            var q = new Queue<int>();
+            var q = new GreenQueue<int>();
             q.Put(1);
             Assert.False(q.Join(TimeSpan.FromMilliseconds(5)));
             q.Get();
@@ -262,7 +262,7 @@ public class QueueTests
     {
         Hub.Run(() =>
         {
-            var q = new LifoQueue<int>(3);
+            var q = new GreenLifoQueue<int>(3);
             q.Put(1);
             q.Put(2);
             q.Put(3);
@@ -282,7 +282,7 @@ public class QueueTests
     {
         Hub.Run(() =>
         {
-            var q = new PriorityQueue<string, int>();
+            var q = new GreenPriorityQueue<string, int>();
             q.Put("c1", 3);
             q.Put("a1", 1);
             q.Put("b1", 2);
@@ -299,7 +299,7 @@ public class QueueTests
     {
         Hub.Run(() =>
         {
-            var q = new PriorityQueue<string, int>(2, Comparer<int>.Create((a, b) => b.CompareTo(a)));
+            var q = new GreenPriorityQueue<string, int>(2, Comparer<int>.Create((a, b) => b.CompareTo(a)));
             Assert.True(q.TryPut("low", 1));
             q.Put("high", 9, TimeSpan.FromSeconds(1));
             Assert.False(q.TryPut("x", 5));
@@ -313,7 +313,7 @@ public class QueueTests
     {
         var got = Hub.Run(() =>
         {
-            var q = new LightQueue<int>(1);
+            var q = new GreenLightQueue<int>(1);
             var producer = Green.Spawn(() => { for (int i = 0; i < 20; i++) q.Put(i); });
             var seen = Enumerable.Range(0, 20).Select(_ => q.Get()).ToList();
             producer.Wait();

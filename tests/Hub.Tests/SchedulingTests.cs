@@ -192,11 +192,11 @@ public class SchedulingTests
         Assert.False(Hub.IsGreenThread);
         var ex = Assert.Throws<NotGreenThreadException>(() => new Event().Wait());
         Assert.Contains("Event.Wait", ex.Message);
-        Assert.Throws<NotGreenThreadException>(() => new Queue<int>().Put(1));
-        Assert.Throws<NotGreenThreadException>(() => new Queue<int>().Get());
-        Assert.Throws<NotGreenThreadException>(() => new Semaphore(0).Acquire());
+        Assert.Throws<NotGreenThreadException>(() => new GreenQueue<int>().Put(1));
+        Assert.Throws<NotGreenThreadException>(() => new GreenQueue<int>().Get());
+        Assert.Throws<NotGreenThreadException>(() => new GreenSemaphore(0).Acquire());
         Assert.Throws<NotGreenThreadException>(() => new GreenPool(1).Spawn(() => 1));
-        Assert.Throws<NotGreenThreadException>(() => new Timeout(TimeSpan.FromSeconds(1)));
+        Assert.Throws<NotGreenThreadException>(() => new GreenTimeout(TimeSpan.FromSeconds(1)));
     }
 
     [Fact]

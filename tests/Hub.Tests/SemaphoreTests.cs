@@ -1,6 +1,6 @@
 namespace Evergreen.HubTests;
 
-/// <summary>Semaphore, BoundedSemaphore and CappedSemaphore.</summary>
+/// <summary>GreenSemaphore, GreenBoundedSemaphore and GreenCappedSemaphore.</summary>
 public class SemaphoreTests
 {
     [Fact]
@@ -8,7 +8,7 @@ public class SemaphoreTests
     {
         Hub.Run(() =>
         {
-            var sem = new Semaphore(2);
+            var sem = new GreenSemaphore(2);
             Assert.True(sem.TryAcquire());
             sem.Acquire();
             Assert.True(sem.Locked);
@@ -32,7 +32,7 @@ public class SemaphoreTests
         var order = Hub.Run(() =>
         {
             var seen = new List<int>();
-            var sem = new Semaphore(0);
+            var sem = new GreenSemaphore(0);
             var threads = Enumerable.Range(0, 4).Select(i => Green.Spawn(() => { sem.Acquire(); seen.Add(i); sem.Release(); })).ToList();
             Green.Sleep(0);
             sem.Release();
@@ -49,7 +49,7 @@ public class SemaphoreTests
     {
         Hub.Run(() =>
         {
-            var sem = new Semaphore(0);
+            var sem = new GreenSemaphore(0);
             var first = Green.Spawn(() => sem.Acquire());
             bool secondGot = false;
             var second = Green.Spawn(() => { sem.Acquire(); secondGot = true; });
@@ -67,7 +67,7 @@ public class SemaphoreTests
     {
         Hub.Run(() =>
         {
-            var sem = new Semaphore(1);
+            var sem = new GreenSemaphore(1);
             using (sem.Lock()) Assert.True(sem.Locked);
             Assert.False(sem.Locked);
         });
@@ -78,7 +78,7 @@ public class SemaphoreTests
     {
         Hub.Run(() =>
         {
-            var sem = new BoundedSemaphore(2);
+            var sem = new GreenBoundedSemaphore(2);
             Assert.Equal(2, sem.Limit);
             var ex = Assert.Throws<SemaphoreOverReleasedException>(() => sem.Release());
             Assert.IsAssignableFrom<InvalidOperationException>(ex);
@@ -96,7 +96,7 @@ public class SemaphoreTests
     {
         Hub.Run(() =>
         {
-            var sem = new BoundedSemaphore(1);
+            var sem = new GreenBoundedSemaphore(1);
             sem.Acquire();
             var g = Green.Spawn(() => { sem.Acquire(); sem.Release(); });
             Green.Sleep(0);
@@ -112,7 +112,7 @@ public class SemaphoreTests
     {
         Hub.Run(() =>
         {
-            var sem = new CappedSemaphore(1, 2);
+            var sem = new GreenCappedSemaphore(1, 2);
             Assert.True(sem.TryRelease());
             Assert.Equal(2, sem.Count);
             Assert.False(sem.TryRelease());
@@ -135,7 +135,7 @@ public class SemaphoreTests
     {
         Hub.Run(() =>
         {
-            var sem = new CappedSemaphore(0, 1);
+            var sem = new GreenCappedSemaphore(0, 1);
             Assert.True(sem.Locked);
             Assert.False(sem.TryAcquire());
             Assert.False(sem.Acquire(TimeSpan.FromMilliseconds(5)));
@@ -145,7 +145,7 @@ public class SemaphoreTests
             sem.Release();
             g.Wait();
             Assert.Equal(0, sem.Count);
-            Assert.Throws<ArgumentOutOfRangeException>(() => new CappedSemaphore(3, 2));
+            Assert.Throws<ArgumentOutOfRangeException>(() => new GreenCappedSemaphore(3, 2));
         });
     }
 }

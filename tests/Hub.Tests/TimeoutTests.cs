@@ -1,6 +1,6 @@
 namespace Evergreen.HubTests;
 
-/// <summary>Timeout scopes: interrupting waits, nesting, cancellation, WithTimeout.</summary>
+/// <summary>GreenTimeout scopes: interrupting waits, nesting, cancellation, WithTimeout.</summary>
 public class TimeoutTests
 {
     private static readonly TimeSpan Short = TimeSpan.FromMilliseconds(10);
@@ -11,7 +11,7 @@ public class TimeoutTests
     {
         Hub.Run(() =>
         {
-            using var t = new Timeout(Short);
+            using var t = new GreenTimeout(Short);
             var ex = Assert.Throws<GreenTimeoutException>(() => Green.Sleep(Long));
             Assert.Same(t, ex.Timeout);
             Assert.IsAssignableFrom<TimeoutException>(ex);
@@ -25,7 +25,7 @@ public class TimeoutTests
         Hub.Run(() =>
         {
             var ev = new Event();
-            using var t = new Timeout(Short);
+            using var t = new GreenTimeout(Short);
             Assert.Throws<GreenTimeoutException>(() => ev.Wait());
             Assert.Equal(0, ev.Waiting);
         });
@@ -36,10 +36,10 @@ public class TimeoutTests
     {
         Hub.Run(() =>
         {
-            var q = new Queue<int>(1);
-            using (new Timeout(Short)) Assert.Throws<GreenTimeoutException>(() => q.Get());
+            var q = new GreenQueue<int>(1);
+            using (new GreenTimeout(Short)) Assert.Throws<GreenTimeoutException>(() => q.Get());
             q.Put(1);
-            using (new Timeout(Short)) Assert.Throws<GreenTimeoutException>(() => q.Put(2));
+            using (new GreenTimeout(Short)) Assert.Throws<GreenTimeoutException>(() => q.Put(2));
             Assert.Equal(1, q.Count);
             Assert.Equal(1, q.Get());
         });
@@ -50,11 +50,11 @@ public class TimeoutTests
     {
         Hub.Run(() =>
         {
-            var sem = new Semaphore(0);
-            using (new Timeout(Short)) Assert.Throws<GreenTimeoutException>(() => sem.Acquire());
+            var sem = new GreenSemaphore(0);
+            using (new GreenTimeout(Short)) Assert.Throws<GreenTimeoutException>(() => sem.Acquire());
             var gate = new Event();
             var g = Green.Spawn(() => gate.Wait());
-            using (new Timeout(Short)) Assert.Throws<GreenTimeoutException>(() => g.Wait());
+            using (new GreenTimeout(Short)) Assert.Throws<GreenTimeoutException>(() => g.Wait());
             gate.Send();
             g.Wait();
         });
@@ -65,7 +65,7 @@ public class TimeoutTests
     {
         Hub.Run(() =>
         {
-            var t = new Timeout(TimeSpan.FromMilliseconds(5));
+            var t = new GreenTimeout(TimeSpan.FromMilliseconds(5));
             Assert.True(t.Pending);
             t.Cancel();
             Assert.False(t.Pending);
@@ -78,7 +78,7 @@ public class TimeoutTests
     {
         Hub.Run(() =>
         {
-            using var t = new Timeout(Long);
+            using var t = new GreenTimeout(Long);
             Green.Sleep(1);
             Assert.True(t.Pending);
         });
@@ -89,8 +89,8 @@ public class TimeoutTests
     {
         Hub.Run(() =>
         {
-            using var outer = new Timeout(Long);
-            using var inner = new Timeout(Short);
+            using var outer = new GreenTimeout(Long);
+            using var inner = new GreenTimeout(Short);
             var ex = Assert.Throws<GreenTimeoutException>(() => Green.Sleep(Long));
             Assert.Same(inner, ex.Timeout);
             Assert.True(outer.Pending);
@@ -102,8 +102,8 @@ public class TimeoutTests
     {
         Hub.Run(() =>
         {
-            using var outer = new Timeout(Short);
-            using var inner = new Timeout(Long);
+            using var outer = new GreenTimeout(Short);
+            using var inner = new GreenTimeout(Long);
             var ex = Assert.Throws<GreenTimeoutException>(() => Green.Sleep(Long));
             Assert.Same(outer, ex.Timeout);
             Assert.True(inner.Pending);
@@ -115,7 +115,7 @@ public class TimeoutTests
     {
         Hub.Run(() =>
         {
-            using var t = new Timeout(Short, new OperationCanceledException("custom"));
+            using var t = new GreenTimeout(Short, new OperationCanceledException("custom"));
             var ex = Assert.Throws<OperationCanceledException>(() => Green.Sleep(Long));
             Assert.Equal("custom", ex.Message);
         });
@@ -126,9 +126,9 @@ public class TimeoutTests
     {
         Hub.Run(() =>
         {
-            Assert.Equal("timed out", Timeout.WithTimeout(Short, () => { Green.Sleep(Long); return "done"; }, "timed out"));
-            Assert.Equal("done", Timeout.WithTimeout(Long, () => { Green.Sleep(0); return "done"; }, "timed out"));
-            Assert.Throws<GreenTimeoutException>(() => Timeout.WithTimeout(Short, () => { Green.Sleep(Long); return 1; }));
+            Assert.Equal("timed out", GreenTimeout.WithTimeout(Short, () => { Green.Sleep(Long); return "done"; }, "timed out"));
+            Assert.Equal("done", GreenTimeout.WithTimeout(Long, () => { Green.Sleep(0); return "done"; }, "timed out"));
+            Assert.Throws<GreenTimeoutException>(() => GreenTimeout.WithTimeout(Short, () => { Green.Sleep(Long); return 1; }));
         });
     }
 
@@ -137,8 +137,8 @@ public class TimeoutTests
     {
         Hub.Run(() =>
         {
-            using var outer = new Timeout(Short);
-            var ex = Assert.Throws<GreenTimeoutException>(() => Timeout.WithTimeout(Long, () => { Green.Sleep(Long); return 1; }, -1));
+            using var outer = new GreenTimeout(Short);
+            var ex = Assert.Throws<GreenTimeoutException>(() => GreenTimeout.WithTimeout(Long, () => { Green.Sleep(Long); return 1; }, -1));
             Assert.Same(outer, ex.Timeout);
         });
     }
@@ -148,7 +148,7 @@ public class TimeoutTests
     {
         Hub.Run(() =>
         {
-            using var t = new Timeout(System.Threading.Timeout.InfiniteTimeSpan);
+            using var t = new GreenTimeout(Timeout.InfiniteTimeSpan);
             Assert.False(t.Pending);
             Green.Sleep(1);
         });

@@ -16,7 +16,7 @@ internal static class Program
             {
                 case "late-thread":
                     var t = new Thread(() => { }) ; t.Start(); t.Join();
-                    new Thread(() => Thread.Sleep(System.Threading.Timeout.Infinite)) { IsBackground = true }.Start();
+                    new Thread(() => Thread.Sleep(Timeout.Infinite)) { IsBackground = true }.Start();
                     return ExpectLate(() => Patcher.MonkeyPatch(), "already started threads");
                 case "late-socket":
                     using (var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))

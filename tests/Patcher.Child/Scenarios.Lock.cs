@@ -91,7 +91,7 @@ internal static partial class Scenarios
                 {
                     case "Enter": gate.Enter(); order.Add("B in"); Check(gate.IsHeldByCurrentThread, "B holds (Enter)"); gate.Exit(); break;
                     case "EnterScope": using (gate.EnterScope()) { order.Add("B in"); Check(gate.IsHeldByCurrentThread, "B holds (EnterScope)"); } break;
-                    default: Check(gate.TryEnter(System.Threading.Timeout.Infinite), "TryEnter(-1)"); order.Add("B in"); gate.Exit(); break;
+                    default: Check(gate.TryEnter(Timeout.Infinite), "TryEnter(-1)"); order.Add("B in"); gate.Exit(); break;
                 }
             });
             var c = new Thread(() => { aIn.Wait(); Thread.Sleep(0); order.Add("C ran"); release.Send(); });

@@ -14,7 +14,7 @@ internal static partial class Scenarios
     private static void RuntimeThreadsStayNative()
     {
         int fired = 0;
-        using (var timer = new System.Threading.Timer(_ => Interlocked.Increment(ref fired), null, 10, System.Threading.Timeout.Infinite))
+        using (var timer = new System.Threading.Timer(_ => Interlocked.Increment(ref fired), null, 10, Timeout.Infinite))
         {
             while (Volatile.Read(ref fired) == 0) Thread.Sleep(5); // green sleep: other green threads could run meanwhile
         }

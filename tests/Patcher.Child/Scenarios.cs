@@ -115,7 +115,7 @@ internal static partial class Scenarios
 
     private static void MonitorWaitPulse()
     {
-        var q = new System.Collections.Generic.Queue<int>();
+        var q = new Queue<int>();
         var gate = new object();
         int sum = 0;
         var consumer = new Thread(() =>

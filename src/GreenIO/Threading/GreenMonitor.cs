@@ -61,7 +61,7 @@ internal static class GreenMonitor
                 }
                 catch
                 {
-                    // Killed or timed out by a Timeout scope, perhaps just after a release chose us: pass the wake on,
+                    // Killed or timed out by a GreenTimeout scope, perhaps just after a release chose us: pass the wake on,
                     // or the next waiter stays parked while the lock is free (a spurious wake costs one more attempt).
                     WakeEnterer(obj);
                     throw;

@@ -30,7 +30,7 @@ internal sealed class HubTimeoutMarker
     public static readonly HubTimeoutMarker Instance = new();
 }
 
-/// <summary>Throws an exception into a green thread wherever it waits (Timeout scopes, kill).</summary>
+/// <summary>Throws an exception into a green thread wherever it waits (GreenTimeout scopes, kill).</summary>
 internal sealed class ThrowTimer(GreenThread target, Func<Exception> make) : HubTimer
 {
     public override void Fire(Hub hub) => hub.Throw(target, make());

@@ -1,9 +1,9 @@
 namespace Evergreen.Internal;
 
 /// <summary>
-/// A FIFO of green threads waiting on one thing (an Event, a Semaphore, a Queue, a thread's end).
+/// A FIFO of green threads waiting on one thing (an Event, a GreenSemaphore, a GreenQueue, a thread's end).
 /// Every primitive of the green API waits through it, so FIFO fairness, timeouts, kills and
-/// Timeout scopes behave the same everywhere. Touched only by the baton holder.
+/// GreenTimeout scopes behave the same everywhere. Touched only by the baton holder.
 /// </summary>
 internal sealed class WaitList
 {
@@ -35,14 +35,14 @@ internal sealed class WaitList
     /// <summary>
     /// Blocks the calling green thread until a <see cref="WakeOne"/>/<see cref="WakeAll"/> hands it a value,
     /// or <paramref name="timeoutTicks"/> (Stopwatch ticks; negative: forever) passes. Returns true with the value,
-    /// false on timeout. If a kill or Timeout scope interrupts a wait that had already been granted a value,
+    /// false on timeout. If a kill or GreenTimeout scope interrupts a wait that had already been granted a value,
     /// <paramref name="giveBack"/> receives it so no permit or item is lost.
     /// </summary>
     public bool Wait(Hub hub, GreenThread self, long timeoutTicks, out object? value, object? tag = null, Action<object?>? giveBack = null)
     {
         // One node per green thread, reused: a thread is in at most one wait at a time and its node is unlinked
         // before Wait returns (no reference to it outlives the wait). With the other per-wait fixes (cached
-        // give-back delegate, no closure in Event.Send), a switch went from 120 B (Semaphore) / 96 B (Event) to 0,
+        // give-back delegate, no closure in Event.Send), a switch went from 120 B (GreenSemaphore) / 96 B (Event) to 0,
         // measured with GC.GetTotalAllocatedBytes(true) over 20k ping-pongs, and `bench/run switch` from 20 GCs
         // to 0; with thousands of threads alive each GC costs ~0.1 s or more.
         var node = self.SpareWaitNode;

@@ -3,7 +3,7 @@ namespace Evergreen;
 /// <summary>One readiness event returned by <see cref="IPoller.Wait"/>.</summary>
 /// <param name="Fd">The file descriptor.</param>
 /// <param name="Events">What it became ready for.</param>
-public readonly record struct PollResult(int Fd, PollEvents Events);
+internal readonly record struct PollResult(int Fd, PollEvents Events);
 
 /// <summary>
 /// The contract every poller backend fulfils (after Go's netpoll.go). The hub is its only caller and
@@ -21,7 +21,7 @@ public readonly record struct PollResult(int Fd, PollEvents Events);
 /// <see cref="Wait"/> return promptly.</item>
 /// </list>
 /// </summary>
-public interface IPoller : IDisposable
+internal interface IPoller : IDisposable
 {
     /// <summary>Watches <paramref name="fd"/> (edge-triggered, read and write).</summary>
     void Register(int fd);

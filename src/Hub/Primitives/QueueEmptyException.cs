@@ -1,8 +1,8 @@
 namespace Evergreen;
 
 /// <summary>
-/// A queue had no item to give: thrown by <see cref="LightQueue{T}.GetNowait"/> on an empty queue and by
-/// <see cref="LightQueue{T}.Get(TimeSpan)"/> when the timeout passes first (Python's <c>queue.Empty</c>).
+/// A queue had no item to give: thrown by <see cref="GreenLightQueue{T}.GetNowait"/> on an empty queue and by
+/// <see cref="GreenLightQueue{T}.Get(TimeSpan)"/> when the timeout passes first (Python's <c>queue.Empty</c>).
 /// </summary>
 public class QueueEmptyException : InvalidOperationException
 {

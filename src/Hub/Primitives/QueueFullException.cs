@@ -1,8 +1,8 @@
 namespace Evergreen;
 
 /// <summary>
-/// A bounded queue had no room: thrown by <see cref="LightQueue{T}.PutNowait"/> on a full queue and by
-/// <see cref="LightQueue{T}.Put(T, TimeSpan)"/> when the timeout passes first (Python's <c>queue.Full</c>).
+/// A bounded queue had no room: thrown by <see cref="GreenLightQueue{T}.PutNowait"/> on a full queue and by
+/// <see cref="GreenLightQueue{T}.Put(T, TimeSpan)"/> when the timeout passes first (Python's <c>queue.Full</c>).
 /// </summary>
 public class QueueFullException : InvalidOperationException
 {

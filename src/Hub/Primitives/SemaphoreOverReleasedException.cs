@@ -1,7 +1,7 @@
 namespace Evergreen;
 
 /// <summary>
-/// A <see cref="BoundedSemaphore"/> was released more times than it was acquired (eventlet raises
+/// A <see cref="GreenBoundedSemaphore"/> was released more times than it was acquired (eventlet raises
 /// <c>ValueError("Semaphore released too many times")</c>). Named so as not to clash with
 /// <see cref="System.Threading.SemaphoreFullException"/>, which the implicit <c>System.Threading</c> using brings in.
 /// </summary>

@@ -3,17 +3,16 @@ using Evergreen.Internal;
 namespace Evergreen;
 
 /// <summary>
-/// A <see cref="LightQueue{T}"/> that also counts unfinished tasks (eventlet.queue.Queue, Python's queue.Queue):
+/// A <see cref="GreenLightQueue{T}"/> that also counts unfinished tasks (eventlet.queue.Queue, Python's queue.Queue):
 /// every put adds one, <see cref="TaskDone"/> removes one, and <see cref="Join()"/> waits greenly until none is left.
-/// Note the name shadows <see cref="System.Collections.Generic.Queue{T}"/> inside the <c>Evergreen</c> namespaces.
 /// </summary>
-public class Queue<T> : LightQueue<T>
+public class GreenQueue<T> : GreenLightQueue<T>
 {
     private readonly WaitList _joiners = new();
     private int _unfinished;
 
     /// <summary>Creates a queue holding at most <paramref name="maxSize"/> items (null, zero or negative: unbounded).</summary>
-    public Queue(int? maxSize = null) : base(maxSize) { }
+    public GreenQueue(int? maxSize = null) : base(maxSize) { }
 
     /// <summary>Items put and not yet matched by a <see cref="TaskDone"/>.</summary>
     public int UnfinishedTasks => _unfinished;
@@ -24,20 +23,20 @@ public class Queue<T> : LightQueue<T>
     /// </summary>
     public void TaskDone()
     {
-        var self = Hub.Instance.RequireCurrent("Queue.TaskDone");
+        var self = Hub.Instance.RequireCurrent("GreenQueue.TaskDone");
         if (_unfinished <= 0) throw new InvalidOperationException("TaskDone() called more times than there were items put.");
         if (--_unfinished == 0) _joiners.WakeAll(self.Hub, this);
     }
 
     /// <summary>Waits greenly until every item put has been matched by a <see cref="TaskDone"/>.</summary>
-    public void Join() => Join(System.Threading.Timeout.InfiniteTimeSpan);
+    public void Join() => Join(Timeout.InfiniteTimeSpan);
 
     /// <summary>Waits greenly at most <paramref name="timeout"/> for every item to be done; false on timeout.</summary>
     public bool Join(TimeSpan timeout)
     {
         if (_unfinished == 0) return true;
-        var self = Hub.Instance.RequireCurrent("Queue.Join");
-        bool forever = timeout == System.Threading.Timeout.InfiniteTimeSpan;
+        var self = Hub.Instance.RequireCurrent("GreenQueue.Join");
+        bool forever = timeout == Timeout.InfiniteTimeSpan;
         long deadline = forever ? 0 : Green.Now + Hub.ToTicks(timeout < TimeSpan.Zero ? TimeSpan.Zero : timeout);
         // Loop: a Join woken at zero may find new puts made before it ran.
         while (_unfinished > 0)

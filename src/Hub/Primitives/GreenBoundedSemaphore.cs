@@ -1,16 +1,16 @@
 namespace Evergreen;
 
 /// <summary>
-/// A <see cref="Semaphore"/> that refuses to be released above its initial count (eventlet.semaphore.BoundedSemaphore):
+/// A <see cref="GreenSemaphore"/> that refuses to be released above its initial count (eventlet.semaphore.BoundedSemaphore):
 /// an extra <see cref="Release"/> is a bug in the caller, so it throws instead of silently adding a permit.
 /// Green threads only.
 /// </summary>
-public class BoundedSemaphore : Semaphore
+public class GreenBoundedSemaphore : GreenSemaphore
 {
     /// <summary>Creates a semaphore with <paramref name="count"/> permits, which is also its ceiling.</summary>
-    public BoundedSemaphore(int count = 1) : base(count) => Limit = count;
+    public GreenBoundedSemaphore(int count = 1) : base(count) => Limit = count;
 
-    /// <summary>The initial count, which <see cref="Semaphore.Count"/> may never exceed.</summary>
+    /// <summary>The initial count, which <see cref="GreenSemaphore.Count"/> may never exceed.</summary>
     public int Limit { get; }
 
     /// <summary>
@@ -22,7 +22,7 @@ public class BoundedSemaphore : Semaphore
         // Waiters exist only while Count is 0, so at the ceiling there is nobody to hand a permit to.
         if (Count >= Limit)
             throw new SemaphoreOverReleasedException(
-                $"BoundedSemaphore released too many times: all {Limit} permit(s) are already free.");
+                $"GreenBoundedSemaphore released too many times: all {Limit} permit(s) are already free.");
         base.Release();
     }
 }

@@ -7,14 +7,14 @@ namespace Evergreen;
 /// permit straight to the longest waiter, so waiters are served strictly FIFO and a releasing thread
 /// cannot barge back in ahead of them. Green threads only.
 /// </summary>
-public class Semaphore
+public class GreenSemaphore
 {
     private readonly WaitList _waiters = new();
     private int _count;
     private Action<object?>? _giveBack; // cached: a new delegate per blocking Acquire was 64 B a switch
 
     /// <summary>Creates a semaphore with <paramref name="count"/> permits.</summary>
-    public Semaphore(int count = 1)
+    public GreenSemaphore(int count = 1)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         _count = count;
@@ -37,14 +37,14 @@ public class Semaphore
     }
 
     /// <summary>Takes a permit, waiting greenly for one.</summary>
-    public void Acquire() => Acquire(System.Threading.Timeout.InfiniteTimeSpan);
+    public void Acquire() => Acquire(Timeout.InfiniteTimeSpan);
 
-    /// <summary>Takes a permit, waiting greenly at most <paramref name="timeout"/> (infinite: <see cref="System.Threading.Timeout.InfiniteTimeSpan"/>); false on timeout.</summary>
+    /// <summary>Takes a permit, waiting greenly at most <paramref name="timeout"/> (infinite: <see cref="Timeout.InfiniteTimeSpan"/>); false on timeout.</summary>
     public bool Acquire(TimeSpan timeout)
     {
         if (TryAcquire()) return true;
-        var self = Hub.Instance.RequireCurrent("Semaphore.Acquire");
-        long ticks = timeout == System.Threading.Timeout.InfiniteTimeSpan ? -1 : Hub.ToTicks(timeout < TimeSpan.Zero ? TimeSpan.Zero : timeout);
+        var self = Hub.Instance.RequireCurrent("GreenSemaphore.Acquire");
+        long ticks = timeout == Timeout.InfiniteTimeSpan ? -1 : Hub.ToTicks(timeout < TimeSpan.Zero ? TimeSpan.Zero : timeout);
         if (ticks == 0) return false;
         // A granted permit is transferred with the wake (the count never rises), so it cannot be stolen.
         return _waiters.Wait(self.Hub, self, ticks, out _, giveBack: _giveBack ??= _ => Release());
@@ -68,8 +68,8 @@ public class Semaphore
     /// <summary>Releases its semaphore once when disposed.</summary>
     public readonly struct Releaser : IDisposable
     {
-        private readonly Semaphore _sem;
-        internal Releaser(Semaphore sem) => _sem = sem;
+        private readonly GreenSemaphore _sem;
+        internal Releaser(GreenSemaphore sem) => _sem = sem;
 
         /// <inheritdoc/>
         public void Dispose() => _sem?.Release();

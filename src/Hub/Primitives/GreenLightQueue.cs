@@ -6,10 +6,10 @@ namespace Evergreen;
 /// A FIFO queue for green threads, optionally bounded (eventlet.queue.LightQueue): <see cref="Get()"/> waits greenly
 /// while it is empty and <see cref="Put(T)"/> waits greenly while it is full. Items go straight to the longest-waiting
 /// getter, and a getter that makes room admits the longest-waiting putter's item, so both sides are served FIFO and
-/// nobody barges in ahead of a waiter. No <c>task_done</c>/<c>join</c>: see <see cref="Queue{T}"/> for those.
+/// nobody barges in ahead of a waiter. No <c>task_done</c>/<c>join</c>: see <see cref="GreenQueue{T}"/> for those.
 /// Every operation except the read-only properties must be called on a green thread.
 /// </summary>
-public class LightQueue<T>
+public class GreenLightQueue<T>
 {
     private readonly WaitList _getters = new();
     private readonly WaitList _putters = new();
@@ -22,7 +22,7 @@ public class LightQueue<T>
     /// Creates a queue holding at most <paramref name="maxSize"/> items; null, zero or negative means unbounded
     /// (Python's <c>queue</c> convention; eventlet's <c>Queue(0)</c> channel is not offered).
     /// </summary>
-    public LightQueue(int? maxSize = null) => _maxSize = Normalize(maxSize);
+    public GreenLightQueue(int? maxSize = null) => _maxSize = Normalize(maxSize);
 
     /// <summary>The capacity, or null when unbounded.</summary>
     public int? MaxSize => _maxSize;
@@ -47,7 +47,7 @@ public class LightQueue<T>
 
     /// <summary>
     /// Adds <paramref name="item"/>, waiting greenly at most <paramref name="timeout"/> for room
-    /// (<see cref="System.Threading.Timeout.InfiniteTimeSpan"/>: forever).
+    /// (<see cref="Timeout.InfiniteTimeSpan"/>: forever).
     /// </summary>
     /// <exception cref="QueueFullException">The queue stayed full for the whole timeout.</exception>
     public void Put(T item, TimeSpan timeout) => PutCore(item, TimeoutTicks(timeout));
@@ -55,7 +55,7 @@ public class LightQueue<T>
     /// <summary>Adds <paramref name="item"/> if there is room now; false (and nothing changes) if the queue is full.</summary>
     public bool TryPut(T item)
     {
-        var self = Hub.Instance.RequireCurrent("Queue.TryPut");
+        var self = Hub.Instance.RequireCurrent("GreenQueue.TryPut");
         return TryPutNow(self.Hub, item);
     }
 
@@ -71,7 +71,7 @@ public class LightQueue<T>
 
     /// <summary>
     /// Removes and returns the next item, waiting greenly at most <paramref name="timeout"/>
-    /// (<see cref="System.Threading.Timeout.InfiniteTimeSpan"/>: forever).
+    /// (<see cref="Timeout.InfiniteTimeSpan"/>: forever).
     /// </summary>
     /// <exception cref="QueueEmptyException">No item arrived within the timeout.</exception>
     public T Get(TimeSpan timeout) => GetCore(TimeoutTicks(timeout));
@@ -79,7 +79,7 @@ public class LightQueue<T>
     /// <summary>Removes the next item if there is one now; false if the queue is empty.</summary>
     public bool TryGet(out T item)
     {
-        var self = Hub.Instance.RequireCurrent("Queue.TryGet");
+        var self = Hub.Instance.RequireCurrent("GreenQueue.TryGet");
         return TryTakeNow(self.Hub, out item);
     }
 
@@ -93,12 +93,12 @@ public class LightQueue<T>
     /// </summary>
     public void Resize(int? maxSize)
     {
-        var self = Hub.Instance.RequireCurrent("Queue.Resize");
+        var self = Hub.Instance.RequireCurrent("GreenQueue.Resize");
         _maxSize = Normalize(maxSize);
         AdmitPutters(self.Hub);
     }
 
-    // --- storage: the ordering policy, overridden by LifoQueue and PriorityQueue ----------------
+    // --- storage: the ordering policy, overridden by GreenLifoQueue and GreenPriorityQueue ----------------
 
     private protected virtual int StoredCount => _items.Count;
 
@@ -114,14 +114,14 @@ public class LightQueue<T>
     /// <summary>Puts back an item just taken (its getter was killed) so that it is the next one taken.</summary>
     private protected virtual void ReturnItem(T item) => _items.AddFirst(item);
 
-    /// <summary>Called once for every item accepted by a put (Queue counts unfinished tasks here).</summary>
+    /// <summary>Called once for every item accepted by a put (GreenQueue counts unfinished tasks here).</summary>
     private protected virtual void OnPut() { }
 
     // --- the protocol ----------------------------------------------------------------------------
 
     private void PutCore(T item, long ticks)
     {
-        var self = Hub.Instance.RequireCurrent("Queue.Put");
+        var self = Hub.Instance.RequireCurrent("GreenQueue.Put");
         if (TryPutNow(self.Hub, item)) return;
         if (ticks == 0) throw new QueueFullException($"The queue is full ({_maxSize} items).");
         // The getter that makes room stores the item itself and then wakes us, so once woken the put is done.
@@ -147,10 +147,10 @@ public class LightQueue<T>
 
     private T GetCore(long ticks)
     {
-        var self = Hub.Instance.RequireCurrent("Queue.Get");
+        var self = Hub.Instance.RequireCurrent("GreenQueue.Get");
         if (TryTakeNow(self.Hub, out var item)) return item;
         if (ticks == 0) throw new QueueEmptyException();
-        // The item comes with the wake; a kill or Timeout scope landing after that hands it on (giveBack).
+        // The item comes with the wake; a kill or GreenTimeout scope landing after that hands it on (giveBack).
         if (!_getters.Wait(self.Hub, self, ticks, out var granted, giveBack: _giveBack ??= g => GiveBack(((Box)g!).Value)))
             throw new QueueEmptyException("No item arrived within the timeout.");
         return ((Box)granted!).Value;
@@ -197,5 +197,5 @@ public class LightQueue<T>
     private static int? Normalize(int? maxSize) => maxSize is > 0 ? maxSize : null;
 
     private static long TimeoutTicks(TimeSpan timeout) =>
-        timeout == System.Threading.Timeout.InfiniteTimeSpan ? -1 : Hub.ToTicks(timeout < TimeSpan.Zero ? TimeSpan.Zero : timeout);
+        timeout == Timeout.InfiniteTimeSpan ? -1 : Hub.ToTicks(timeout < TimeSpan.Zero ? TimeSpan.Zero : timeout);
 }

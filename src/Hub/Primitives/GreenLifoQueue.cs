@@ -1,15 +1,15 @@
 namespace Evergreen;
 
 /// <summary>
-/// A <see cref="Queue{T}"/> that hands out the most recently put item first (eventlet.queue.LifoQueue).
-/// Blocking, capacity and task counting are those of <see cref="Queue{T}"/>.
+/// A <see cref="GreenQueue{T}"/> that hands out the most recently put item first (eventlet.queue.LifoQueue).
+/// Blocking, capacity and task counting are those of <see cref="GreenQueue{T}"/>.
 /// </summary>
-public class LifoQueue<T> : Queue<T>
+public class GreenLifoQueue<T> : GreenQueue<T>
 {
     private readonly List<T> _stack = new();
 
     /// <summary>Creates a stack holding at most <paramref name="maxSize"/> items (null, zero or negative: unbounded).</summary>
-    public LifoQueue(int? maxSize = null) : base(maxSize) { }
+    public GreenLifoQueue(int? maxSize = null) : base(maxSize) { }
 
     private protected override int StoredCount => _stack.Count;
 

@@ -8,21 +8,21 @@ namespace Evergreen;
 /// <remarks>
 /// Built like eventlet's: a lower semaphore holds the free permits and an upper one the room left below the
 /// limit; acquiring takes from the lower and gives to the upper, releasing the reverse. Each step is a
-/// <see cref="Semaphore"/> with direct handoff, so kills and timeouts never lose a permit.
+/// <see cref="GreenSemaphore"/> with direct handoff, so kills and timeouts never lose a permit.
 /// </remarks>
-public sealed class CappedSemaphore
+public sealed class GreenCappedSemaphore
 {
-    private readonly Semaphore _lower;
-    private readonly Semaphore _upper;
+    private readonly GreenSemaphore _lower;
+    private readonly GreenSemaphore _upper;
 
     /// <summary>Creates a semaphore with <paramref name="count"/> permits that can never hold more than <paramref name="limit"/>.</summary>
-    public CappedSemaphore(int count, int limit)
+    public GreenCappedSemaphore(int count, int limit)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, count);
         Limit = limit;
-        _lower = new Semaphore(count);
-        _upper = new Semaphore(limit - count);
+        _lower = new GreenSemaphore(count);
+        _upper = new GreenSemaphore(limit - count);
     }
 
     /// <summary>The ceiling of <see cref="Count"/>.</summary>
@@ -49,7 +49,7 @@ public sealed class CappedSemaphore
     }
 
     /// <summary>Takes a permit, waiting greenly while the count is zero.</summary>
-    public void Acquire() => Acquire(System.Threading.Timeout.InfiniteTimeSpan);
+    public void Acquire() => Acquire(Timeout.InfiniteTimeSpan);
 
     /// <summary>Takes a permit, waiting greenly at most <paramref name="timeout"/>; false on timeout.</summary>
     public bool Acquire(TimeSpan timeout)
@@ -68,7 +68,7 @@ public sealed class CappedSemaphore
     }
 
     /// <summary>Returns a permit, waiting greenly while the count is at <see cref="Limit"/> (eventlet's blocking release).</summary>
-    public void Release() => Release(System.Threading.Timeout.InfiniteTimeSpan);
+    public void Release() => Release(Timeout.InfiniteTimeSpan);
 
     /// <summary>Returns a permit, waiting greenly at most <paramref name="timeout"/> for room below the limit; false on timeout.</summary>
     public bool Release(TimeSpan timeout)

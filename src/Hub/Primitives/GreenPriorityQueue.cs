@@ -1,14 +1,13 @@
 namespace Evergreen;
 
 /// <summary>
-/// A <see cref="Queue{T}"/> of (item, priority) pairs that hands out the lowest priority first, and items of
+/// A <see cref="GreenQueue{T}"/> of (item, priority) pairs that hands out the lowest priority first, and items of
 /// equal priority in the order they were put (eventlet.queue.PriorityQueue, made stable). Blocking, capacity
-/// and task counting are those of <see cref="Queue{T}"/>. The name shadows
-/// <see cref="System.Collections.Generic.PriorityQueue{TElement, TPriority}"/> inside the <c>Evergreen</c> namespaces.
+/// and task counting are those of <see cref="GreenQueue{T}"/>.
 /// </summary>
-public class PriorityQueue<TItem, TPriority> : Queue<(TItem Item, TPriority Priority)>
+public class GreenPriorityQueue<TItem, TPriority> : GreenQueue<(TItem Item, TPriority Priority)>
 {
-    private readonly System.Collections.Generic.PriorityQueue<(TItem Item, TPriority Priority), (TPriority Priority, long Seq)> _heap;
+    private readonly PriorityQueue<(TItem Item, TPriority Priority), (TPriority Priority, long Seq)> _heap;
     private long _nextSeq;
     private long _frontSeq = -1;   // for returned items: ahead of everything of the same priority
 
@@ -16,7 +15,7 @@ public class PriorityQueue<TItem, TPriority> : Queue<(TItem Item, TPriority Prio
     /// Creates a priority queue holding at most <paramref name="maxSize"/> items (null, zero or negative: unbounded),
     /// ordering priorities with <paramref name="comparer"/> (default: <see cref="Comparer{T}.Default"/>).
     /// </summary>
-    public PriorityQueue(int? maxSize = null, IComparer<TPriority>? comparer = null) : base(maxSize)
+    public GreenPriorityQueue(int? maxSize = null, IComparer<TPriority>? comparer = null) : base(maxSize)
     {
         var byPriority = comparer ?? Comparer<TPriority>.Default;
         // The sequence number breaks ties, which a binary heap alone would not keep in put order.

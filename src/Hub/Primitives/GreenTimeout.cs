@@ -3,11 +3,11 @@ using Evergreen.Internal;
 namespace Evergreen;
 
 /// <summary>
-/// A timeout scope (eventlet.Timeout): <c>using var t = new Timeout(TimeSpan.FromSeconds(1));</c> makes any green
+/// A timeout scope (eventlet.Timeout): <c>using var t = new GreenTimeout(TimeSpan.FromSeconds(1));</c> makes any green
 /// wait inside the scope that is still waiting when the time is up throw <see cref="GreenTimeoutException"/>
 /// (or the exception given). Disposing the scope cancels it. Green threads only.
 /// </summary>
-public sealed class Timeout : IDisposable
+public sealed class GreenTimeout : IDisposable
 {
     private readonly GreenThread _owner;
     private readonly ThrowTimer? _timer;
@@ -15,17 +15,17 @@ public sealed class Timeout : IDisposable
     private GreenTimeoutException? _thrown;
 
     /// <summary>
-    /// Starts a scope on the calling green thread. <paramref name="duration"/> <see cref="System.Threading.Timeout.InfiniteTimeSpan"/>
+    /// Starts a scope on the calling green thread. <paramref name="duration"/> <see cref="Timeout.InfiniteTimeSpan"/>
     /// never expires. <paramref name="exception"/>, if given, is thrown instead of <see cref="GreenTimeoutException"/>.
     /// </summary>
-    public Timeout(TimeSpan duration, Exception? exception = null)
+    public GreenTimeout(TimeSpan duration, Exception? exception = null)
     {
-        if (duration < TimeSpan.Zero && duration != System.Threading.Timeout.InfiniteTimeSpan)
+        if (duration < TimeSpan.Zero && duration != Timeout.InfiniteTimeSpan)
             throw new ArgumentOutOfRangeException(nameof(duration), duration, "The duration must not be negative (or InfiniteTimeSpan).");
-        _owner = Hub.Instance.RequireCurrent("new Timeout");
+        _owner = Hub.Instance.RequireCurrent("new GreenTimeout");
         Duration = duration;
         _custom = exception;
-        if (duration == System.Threading.Timeout.InfiniteTimeSpan) return;
+        if (duration == Timeout.InfiniteTimeSpan) return;
         _timer = new ThrowTimer(_owner, MakeException);
         _owner.Hub.AddTimer(_timer, Hub.ToTicks(duration));
     }
@@ -59,7 +59,7 @@ public sealed class Timeout : IDisposable
     public static T WithTimeout<T>(TimeSpan duration, Func<T> func, T timeoutValue)
     {
         ArgumentNullException.ThrowIfNull(func);
-        using var t = new Timeout(duration);
+        using var t = new GreenTimeout(duration);
         try
         {
             return func();
@@ -74,7 +74,7 @@ public sealed class Timeout : IDisposable
     public static T WithTimeout<T>(TimeSpan duration, Func<T> func)
     {
         ArgumentNullException.ThrowIfNull(func);
-        using var t = new Timeout(duration);
+        using var t = new GreenTimeout(duration);
         return func();
     }
 }
