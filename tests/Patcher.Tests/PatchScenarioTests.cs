@@ -68,6 +68,7 @@ public class PatchScenarioTests(ITestOutputHelper output)
     [InlineData("late-thread")]
     [InlineData("late-socket")]
     [InlineData("late-offthread")]
+    [InlineData("dns-hostentry-green")]
     public void Scenario(string name)
     {
         var (code, text) = RunChild(name);
@@ -98,7 +99,7 @@ public class PatchScenarioTests(ITestOutputHelper output)
         Assert.True(code == 0 && text.Contains("pass"), $"scenario native-sleep-timespan exited {code}:\n{text}");
     }
 
-    // System.Threading.Lock: src/Patcher/Green/LockPatch.cs (registered in Patcher.Apply after the Monitor table).
+    // System.Threading.Lock: src/Patcher/Replacements/LockPatch.cs (applied after the Monitor table).
     [Theory]
     [InlineData("lock-type-contention")]
     [InlineData("lock-type-api")]
