@@ -197,6 +197,7 @@ public static unsafe partial class GreenSocket
 
     private static void ForgetOnHub(SocketState st)
     {
+        Hub.AssertBatonHolder();
         var hub = Hub.Instance;
         // Only the state that owns the fd number may drop it: after a post the number may belong to a new socket.
         if (!s_fdOwners.TryGetValue(st.Fd, out var owner) || owner != st) return;

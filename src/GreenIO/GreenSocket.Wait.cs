@@ -15,7 +15,7 @@ public static unsafe partial class GreenSocket
     // fd → the state that last registered it with the hub. fd numbers are reused after close; a socket
     // closed behind our back (unpatched Close, a finalizer) leaves the hub's registration for the old
     // file, which epoll dropped when the file closed. A new owner of the number must make the hub forget
-    // it so the next wait registers the new file. Baton holder only.
+    // it so the next wait registers the new file. The baton holder only (Claim, ForgetOnHub; asserted in debug builds).
     private static readonly Dictionary<int, SocketState> s_fdOwners = new();
 
     /// <summary>Thrown into a waiter by the hub when its socket is closed under it; each operation turns it into .NET's error.</summary>
@@ -56,6 +56,7 @@ public static unsafe partial class GreenSocket
     private static void Claim(SocketState st)
     {
         if (!Hub.IsGreenThread) return;
+        Hub.AssertBatonHolder();
         if (s_fdOwners.TryGetValue(st.Fd, out var prev) && prev != st)
             Hub.Instance.ForgetFd(st.Fd, null);
         s_fdOwners[st.Fd] = st;

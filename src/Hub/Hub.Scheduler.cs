@@ -35,6 +35,7 @@ public sealed partial class Hub
             {
                 // Idle hub: take the baton, run the action, and schedule whatever it made runnable.
                 if (Interlocked.CompareExchange(ref _inbound, null, s_idleMarker) != s_idleMarker) continue;
+                TookBaton();
                 Guard(() => { action(); HandOffLeaving(); });
                 return;
             }
@@ -45,10 +46,21 @@ public sealed partial class Hub
     }
 
     /// <summary>If the hub is idle, the caller takes the baton (returns true).</summary>
-    private bool TryTakeIdleBaton() => Interlocked.CompareExchange(ref _inbound, null, s_idleMarker) == s_idleMarker;
+    private bool TryTakeIdleBaton()
+    {
+        if (Interlocked.CompareExchange(ref _inbound, null, s_idleMarker) != s_idleMarker) return false;
+        TookBaton();
+        return true;
+    }
 
     /// <summary>Gives up the baton with nothing to run; false if posts arrived meanwhile (the caller keeps the baton).</summary>
-    private bool TryGoIdle() => Interlocked.CompareExchange(ref _inbound, s_idleMarker, null) == null;
+    private bool TryGoIdle()
+    {
+        GivingBaton();
+        if (Interlocked.CompareExchange(ref _inbound, s_idleMarker, null) == null) return true;
+        TookBaton();
+        return false;
+    }
 
     private void DrainInbound()
     {
@@ -65,11 +77,15 @@ public sealed partial class Hub
     }
 
     // ------------------------------------------------------------------------------------------
-    // Waiting and waking (baton holder only)
+    // Waiting and waking: the baton holder only (asserted in debug builds)
     // ------------------------------------------------------------------------------------------
 
     /// <summary>Starts a new wait for <paramref name="self"/>; wakes tagged with an older id are ignored.</summary>
-    internal int BeginWait(GreenThread self) => ++self.WaitId;
+    internal int BeginWait(GreenThread self)
+    {
+        AssertBatonHolder();
+        return ++self.WaitId;
+    }
 
     /// <summary>
     /// Blocks the current green thread (after <see cref="BeginWait"/> and registering somewhere that will
@@ -78,6 +94,7 @@ public sealed partial class Hub
     /// </summary>
     internal object? Block(GreenThread self)
     {
+        AssertBatonHolder();
         if (self.Pending is { } early)
         {
             self.Pending = null;
@@ -100,6 +117,7 @@ public sealed partial class Hub
     /// </summary>
     internal void Yield(GreenThread self)
     {
+        AssertBatonHolder();
         if (self.Pending is { } early)
         {
             self.Pending = null;
@@ -117,6 +135,7 @@ public sealed partial class Hub
     /// <summary>Wakes <paramref name="g"/> if it is still in wait <paramref name="waitId"/>.</summary>
     internal bool Wake(GreenThread g, int waitId, object value)
     {
+        AssertBatonHolder();
         if (!g.Blocked || g.WaitId != waitId) return false;
         g.Blocked = false;
         g.WakeValue = value;
@@ -127,6 +146,7 @@ public sealed partial class Hub
     /// <summary>Throws <paramref name="ex"/> into <paramref name="g"/> at its current or next wait.</summary>
     internal void Throw(GreenThread g, Exception ex)
     {
+        AssertBatonHolder();
         if (g.IsDead) return;
         g.Pending = ex;
         if (g.Blocked)
@@ -139,6 +159,7 @@ public sealed partial class Hub
 
     internal void MakeRunnable(GreenThread g)
     {
+        AssertBatonHolder();
         g.StartTimer = null;
         _runq.PushBack(g);
     }
@@ -268,8 +289,10 @@ public sealed partial class Hub
         {
             if (next != self)
             {
+                GivingBaton();
                 next!.Parker.Unpark();
                 self.Parker.Park();
+                TookBaton();
             }
             NoteRunning(self);
             return;
@@ -309,6 +332,7 @@ public sealed partial class Hub
             if (pick == Pick.Thread)
             {
                 _idleWorkers.Push(w);
+                GivingBaton();
                 next!.Parker.Unpark();
                 return;
             }
@@ -330,7 +354,12 @@ public sealed partial class Hub
         while (true)
         {
             var pick = PickNext(mayBlock: false, out var next);
-            if (pick == Pick.Thread) { next!.Parker.Unpark(); return; }
+            if (pick == Pick.Thread)
+            {
+                GivingBaton();
+                next!.Parker.Unpark();
+                return;
+            }
             if (Volatile.Read(ref _alive) == 0)
             {
                 if (TryGoIdle()) return;
@@ -338,6 +367,7 @@ public sealed partial class Hub
             }
             var w = _idleWorkers.Count > 0 ? _idleWorkers.Pop() : TakeNewWorker();
             w.Job = null;
+            GivingBaton();
             w.Parker.Unpark();
             return;
         }

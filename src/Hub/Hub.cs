@@ -182,6 +182,7 @@ public sealed partial class Hub
             // thread that is not yet reachable and call it a deadlock.
             Post(() => { Interlocked.Increment(ref _alive); _adopted.Add(self); _runq.PushBack(self); });
             self.Parker.Park();
+            TookBaton();
         }
         else
         {
