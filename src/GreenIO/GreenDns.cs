@@ -10,16 +10,8 @@ namespace Evergreen.IO;
 /// <see cref="Tpool"/> thread while the calling green thread waits greenly. Literal addresses and
 /// <c>localhost</c> are answered at once, with no thread hop. Off green threads it calls <see cref="Dns"/> directly.
 /// </summary>
-public static class GreenDns
+public static unsafe class GreenDns
 {
-    /// <summary>What this class replaces (eventlet's <c>__patched__</c>): each <see cref="Dns"/> member → the green function.</summary>
-    internal static readonly (string Original, string Replacement)[] Patched =
-    [
-        ("Dns.GetHostAddresses(string)", "GreenDns.GetHostAddresses(string)"),
-        ("Dns.GetHostAddresses(string, AddressFamily)", "GreenDns.GetHostAddresses(string, AddressFamily)"),
-        ("Dns.GetHostEntry(string)", "GreenDns.GetHostEntry(string)"),
-    ];
-
     /// <summary>
     /// Green <see cref="Dns.GetHostAddresses(string)"/>. A literal IP returns itself; <c>localhost</c> (and
     /// <c>*.localhost</c>, RFC 6761) returns the loopback addresses, IPv4 first.
@@ -34,23 +26,36 @@ public static class GreenDns
     {
         ArgumentNullException.ThrowIfNull(hostNameOrAddress);
         if (TryAnswerLocally(hostNameOrAddress, family) is { } local) return local;
-        if (!NativeScope.GreenCaller)
-            return family == AddressFamily.Unspecified
-                ? NativeSocket.GetHostAddresses(hostNameOrAddress)
-                : NativeSocket.GetHostAddressesFamily(hostNameOrAddress, family);
-        return family == AddressFamily.Unspecified
-            ? Tpool.Execute(() => NativeSocket.GetHostAddresses(hostNameOrAddress))
-            : Tpool.Execute(() => NativeSocket.GetHostAddressesFamily(hostNameOrAddress, family));
+        return NativeScope.GreenCaller
+            ? Tpool.Execute(() => IoPatchSeam.GetHostAddresses(hostNameOrAddress, family))
+            : IoPatchSeam.GetHostAddresses(hostNameOrAddress, family);
     }
 
-    /// <summary>Green <see cref="Dns.GetHostEntry(string)"/>: the system resolver on a tpool thread (on a green thread).</summary>
+    /// <summary>
+    /// Green <see cref="Dns.GetHostEntry(string)"/>: the system resolver on a tpool thread while the green caller waits
+    /// greenly (<c>localhost</c> too, so the entry's host name and aliases are the resolver's).
+    /// </summary>
     /// <exception cref="SocketException">The name does not resolve.</exception>
-    public static IPHostEntry GetHostEntry(string hostNameOrAddress)
+    public static IPHostEntry GetHostEntry(string hostNameOrAddress) => GetHostEntry(hostNameOrAddress, AddressFamily.Unspecified);
+
+    /// <summary>Green <see cref="Dns.GetHostEntry(string, AddressFamily)"/>; see <see cref="GetHostEntry(string)"/>.</summary>
+    /// <exception cref="SocketException">The name does not resolve.</exception>
+    public static IPHostEntry GetHostEntry(string hostNameOrAddress, AddressFamily family)
     {
         ArgumentNullException.ThrowIfNull(hostNameOrAddress);
         return NativeScope.GreenCaller
-            ? Tpool.Execute(() => NativeSocket.GetHostEntry(hostNameOrAddress))
-            : NativeSocket.GetHostEntry(hostNameOrAddress);
+            ? Tpool.Execute(() => IoPatchSeam.GetHostEntry(hostNameOrAddress, family))
+            : IoPatchSeam.GetHostEntry(hostNameOrAddress, family);
+    }
+
+    /// <summary>Green <see cref="Dns.GetHostEntry(IPAddress)"/> (a reverse lookup); see <see cref="GetHostEntry(string)"/>.</summary>
+    /// <exception cref="SocketException">The address does not resolve.</exception>
+    public static IPHostEntry GetHostEntry(IPAddress address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        return NativeScope.GreenCaller
+            ? Tpool.Execute(() => IoPatchSeam.GetHostEntryByAddress(address))
+            : IoPatchSeam.GetHostEntryByAddress(address);
     }
 
     private static IPAddress[]? TryAnswerLocally(string host, AddressFamily family)

@@ -5,7 +5,7 @@ using Evergreen.IO.Internal;
 
 namespace Evergreen.IO;
 
-public static partial class GreenSocket
+public static unsafe partial class GreenSocket
 {
     // ------------------------------------------------------------------------------------------
     // Accept / Connect
@@ -25,16 +25,16 @@ public static partial class GreenSocket
         if (!NativeScope.GreenCaller)
         {
             RestoreForNative(s);
-            return NativeSocket.Accept(s);
+            return IoPatchSeam.Accept(s);
         }
         var st = Prepare(s);
-        if (st == null) return NativeSocket.Accept(s);
+        if (st == null) return IoPatchSeam.Accept(s);
         while (true)
         {
             Socket accepted;
             try
             {
-                accepted = NativeSocket.Accept(s);
+                accepted = IoPatchSeam.Accept(s);
             }
             catch (SocketException e) when (e.SocketErrorCode == SocketError.WouldBlock)
             {
@@ -46,10 +46,8 @@ public static partial class GreenSocket
             }
             // On Linux the accepted socket inherits O_NONBLOCK from the listener: record it as taken over so
             // it needs no second fcntl on first use, and so non-green users get it back blocking.
-            NativeSocket.GoNonBlocking(accepted); // make sure the BCL knows; GetBlocking answers the user's view
-            var ast = new SocketState(accepted);
-            s_states.AddOrUpdate(accepted, ast);
-            Claim(ast);
+            SocketFields.GoNonBlocking(accepted); // make sure the BCL knows; GetBlocking answers the user's view
+            StateOf(accepted);
             return accepted;
         }
     }
@@ -68,7 +66,7 @@ public static partial class GreenSocket
         if (!NativeScope.GreenCaller)
         {
             RestoreForNative(s);
-            NativeSocket.Connect(s, remoteEP);
+            IoPatchSeam.Connect(s, remoteEP);
             return;
         }
         if (remoteEP is DnsEndPoint dns)
@@ -79,12 +77,12 @@ public static partial class GreenSocket
         var st = Prepare(s);
         if (st == null)
         {
-            NativeSocket.Connect(s, remoteEP);
+            IoPatchSeam.Connect(s, remoteEP);
             return;
         }
         try
         {
-            NativeSocket.Connect(s, remoteEP);
+            IoPatchSeam.Connect(s, remoteEP);
             return; // loopback can complete at once
         }
         catch (SocketException e) when (e.SocketErrorCode is SocketError.WouldBlock or SocketError.InProgress)
@@ -97,7 +95,7 @@ public static partial class GreenSocket
             : (SocketError)(int)s.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error)!;
         if (result != SocketError.Success)
         {
-            NativeSocket.ClearConnectInProgress(s);
+            SocketFields.ClearConnectInProgress(s);
             throw new SocketException((int)result, $"{Error(result).Message} {remoteEP}");
         }
         // Reading Connected completes .NET's own bookkeeping of a non-blocking connect (connected flag,
@@ -162,19 +160,8 @@ public static partial class GreenSocket
     }
 
     // ------------------------------------------------------------------------------------------
-    // Shutdown / Close
+    // Close
     // ------------------------------------------------------------------------------------------
-
-    /// <summary>
-    /// <see cref="Socket.Shutdown"/> (never blocks): listed so the patch surface is complete. A green thread
-    /// waiting to read the socket wakes to EOF, as a blocking reader does.
-    /// </summary>
-    /// <exception cref="SocketException">The shutdown failed (e.g. NotConnected).</exception>
-    public static void Shutdown(Socket s, SocketShutdown how)
-    {
-        ArgumentNullException.ThrowIfNull(s);
-        NativeSocket.Shutdown(s, how);
-    }
 
     /// <summary>
     /// Green <see cref="Socket.Close()"/>: wakes any green thread waiting on the socket with the error .NET gives
@@ -186,7 +173,7 @@ public static partial class GreenSocket
     {
         ArgumentNullException.ThrowIfNull(s);
         Forget(s);
-        NativeSocket.Close(s);
+        s.Close();
     }
 
     /// <summary>Green <see cref="Socket.Close(int)"/> (linger <paramref name="timeout"/> seconds); see <see cref="Close(Socket)"/>.</summary>
@@ -194,7 +181,7 @@ public static partial class GreenSocket
     {
         ArgumentNullException.ThrowIfNull(s);
         Forget(s);
-        NativeSocket.CloseTimeout(s, timeout);
+        s.Close(timeout);
     }
 
     /// <summary>Green <see cref="Socket.Dispose()"/>: the same as <see cref="Close(Socket)"/>.</summary>
@@ -210,6 +197,7 @@ public static partial class GreenSocket
 
     private static void ForgetOnHub(SocketState st)
     {
+        Hub.AssertBatonHolder();
         var hub = Hub.Instance;
         // Only the state that owns the fd number may drop it: after a post the number may belong to a new socket.
         if (!s_fdOwners.TryGetValue(st.Fd, out var owner) || owner != st) return;
@@ -233,9 +221,9 @@ public static partial class GreenSocket
     public static bool Poll(Socket s, int microSeconds, SelectMode mode)
     {
         ArgumentNullException.ThrowIfNull(s);
-        if (!NativeScope.GreenCaller || microSeconds == 0) return NativeSocket.Poll(s, microSeconds, mode);
-        if (NativeSocket.Poll(s, 0, mode)) return true;
-        if (mode == SelectMode.SelectError) return Tpool.Execute(() => NativeSocket.Poll(s, microSeconds, mode));
+        if (!NativeScope.GreenCaller || microSeconds == 0) return IoPatchSeam.Poll(s, microSeconds, mode);
+        if (IoPatchSeam.Poll(s, 0, mode)) return true;
+        if (mode == SelectMode.SelectError) return Tpool.Execute(() => IoPatchSeam.Poll(s, microSeconds, mode));
         var st = StateOf(s);
         long deadline = microSeconds < 0 ? -1 : Green.Now + Hub.ToTicks(TimeSpan.FromTicks(microSeconds * 10L));
         while (true)
@@ -243,7 +231,7 @@ public static partial class GreenSocket
             long left = deadline < 0 ? -1 : Math.Max(0, deadline - Green.Now);
             var err = WaitReady(s, st, mode == SelectMode.SelectRead, left, SocketError.OperationAborted);
             // Closed meanwhile: the native poll throws ObjectDisposedException, as the BCL does.
-            if (NativeSocket.Poll(s, 0, mode)) return true;
+            if (IoPatchSeam.Poll(s, 0, mode)) return true;
             if (err == SocketError.TimedOut) return false;
         }
     }
@@ -267,10 +255,10 @@ public static partial class GreenSocket
     {
         if (!NativeScope.GreenCaller || microSeconds == 0)
         {
-            NativeSocket.Select(checkRead, checkWrite, checkError, microSeconds);
+            IoPatchSeam.Select(checkRead, checkWrite, checkError, microSeconds);
             return;
         }
-        Tpool.Execute(() => NativeSocket.Select(checkRead, checkWrite, checkError, microSeconds));
+        Tpool.Execute(() => IoPatchSeam.Select(checkRead, checkWrite, checkError, microSeconds));
     }
 
     /// <summary>Green <see cref="Socket.Select(IList, IList, IList, TimeSpan)"/>; see <see cref="Select(IList, IList, IList, int)"/>.</summary>
@@ -288,7 +276,7 @@ public static partial class GreenSocket
     public static bool GetBlocking(Socket s)
     {
         ArgumentNullException.ThrowIfNull(s);
-        if (NativeSocket.GetBlocking(s)) return true;
+        if (IoPatchSeam.GetBlocking(s)) return true;
         return s_states.TryGetValue(s, out var st) && st.UserBlocking && !st.Closed;
     }
 
@@ -301,7 +289,7 @@ public static partial class GreenSocket
         ArgumentNullException.ThrowIfNull(s);
         if (s_states.TryGetValue(s, out var st)) st.UserBlocking = blocking;
         // A green call on a socket set back to blocking takes it over again (Prepare sees the OS mode).
-        NativeSocket.SetBlocking(s, blocking);
+        IoPatchSeam.SetBlocking(s, blocking);
     }
 
     /// <summary>

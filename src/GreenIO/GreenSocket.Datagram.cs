@@ -4,7 +4,7 @@ using Evergreen.IO.Internal;
 
 namespace Evergreen.IO;
 
-public static partial class GreenSocket
+public static unsafe partial class GreenSocket
 {
     /// <summary>
     /// Green <see cref="Socket.ReceiveFrom(Span{byte}, SocketFlags, ref EndPoint)"/>: the core of every ReceiveFrom
@@ -18,16 +18,16 @@ public static partial class GreenSocket
         if (!NativeScope.GreenCaller)
         {
             RestoreForNative(s);
-            return NativeSocket.ReceiveFrom(s, buffer, socketFlags, ref remoteEP);
+            return IoPatchSeam.ReceiveFrom(s, buffer, socketFlags, ref remoteEP);
         }
         var st = Prepare(s);
-        if (st == null) return NativeSocket.ReceiveFrom(s, buffer, socketFlags, ref remoteEP);
+        if (st == null) return IoPatchSeam.ReceiveFrom(s, buffer, socketFlags, ref remoteEP);
         long deadline = 0;
         while (true)
         {
             try
             {
-                return NativeSocket.ReceiveFrom(s, buffer, socketFlags, ref remoteEP);
+                return IoPatchSeam.ReceiveFrom(s, buffer, socketFlags, ref remoteEP);
             }
             catch (SocketException e) when (e.SocketErrorCode == SocketError.WouldBlock)
             {
@@ -76,16 +76,16 @@ public static partial class GreenSocket
         if (!NativeScope.GreenCaller)
         {
             RestoreForNative(s);
-            return NativeSocket.SendTo(s, buffer, socketFlags, remoteEP);
+            return IoPatchSeam.SendTo(s, buffer, socketFlags, remoteEP);
         }
         var st = Prepare(s);
-        if (st == null) return NativeSocket.SendTo(s, buffer, socketFlags, remoteEP);
+        if (st == null) return IoPatchSeam.SendTo(s, buffer, socketFlags, remoteEP);
         long deadline = 0;
         while (true)
         {
             try
             {
-                return NativeSocket.SendTo(s, buffer, socketFlags, remoteEP);
+                return IoPatchSeam.SendTo(s, buffer, socketFlags, remoteEP);
             }
             catch (SocketException e) when (e.SocketErrorCode == SocketError.WouldBlock)
             {

@@ -5,7 +5,7 @@ using Evergreen.IO.Internal;
 
 namespace Evergreen.IO;
 
-public static partial class GreenSocket
+public static unsafe partial class GreenSocket
 {
     // The core every green operation shares: take the socket over (non-blocking underneath, the user's
     // blocking mode remembered), and park on the hub's poller after the OS said EAGAIN.
@@ -15,7 +15,7 @@ public static partial class GreenSocket
     // fd → the state that last registered it with the hub. fd numbers are reused after close; a socket
     // closed behind our back (unpatched Close, a finalizer) leaves the hub's registration for the old
     // file, which epoll dropped when the file closed. A new owner of the number must make the hub forget
-    // it so the next wait registers the new file. Baton holder only.
+    // it so the next wait registers the new file. The baton holder only (Claim, ForgetOnHub; asserted in debug builds).
     private static readonly Dictionary<int, SocketState> s_fdOwners = new();
 
     /// <summary>Thrown into a waiter by the hub when its socket is closed under it; each operation turns it into .NET's error.</summary>
@@ -36,8 +36,8 @@ public static partial class GreenSocket
             KeepNonBlocking(s); // a non-green caller may have put it back to blocking meanwhile
             return known;
         }
-        if (!NativeSocket.GetBlocking(s)) return null; // the user chose non-blocking before any green use
-        NativeSocket.GoNonBlocking(s);
+        if (!IoPatchSeam.GetBlocking(s)) return null; // the user chose non-blocking before any green use
+        SocketFields.GoNonBlocking(s);
         var st = StateOf(s);
         st.UserBlocking = true;
         return st;
@@ -56,6 +56,7 @@ public static partial class GreenSocket
     private static void Claim(SocketState st)
     {
         if (!Hub.IsGreenThread) return;
+        Hub.AssertBatonHolder();
         if (s_fdOwners.TryGetValue(st.Fd, out var prev) && prev != st)
             Hub.Instance.ForgetFd(st.Fd, null);
         s_fdOwners[st.Fd] = st;
@@ -67,15 +68,15 @@ public static partial class GreenSocket
     /// </summary>
     internal static void RestoreForNative(Socket s)
     {
-        if (NativeSocket.IsInternallyNonBlocking(s) && s_states.TryGetValue(s, out var st) && st.UserBlocking && !st.Closed)
-            NativeSocket.SetBlocking(s, true);
+        if (SocketFields.IsInternallyNonBlocking(s) && s_states.TryGetValue(s, out var st) && st.UserBlocking && !st.Closed)
+            IoPatchSeam.SetBlocking(s, true);
     }
 
     /// <summary>Keeps the OS socket non-blocking across retries (a non-green thread may have restored it meanwhile).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void KeepNonBlocking(Socket s)
     {
-        if (!NativeSocket.IsInternallyNonBlocking(s)) NativeSocket.GoNonBlocking(s);
+        if (!SocketFields.IsInternallyNonBlocking(s)) SocketFields.GoNonBlocking(s);
     }
 
     /// <summary>
@@ -87,7 +88,7 @@ public static partial class GreenSocket
     {
         if (deadline == 0)
         {
-            int timeoutMs = NativeSocket.TimeoutMs(s, receive);
+            int timeoutMs = SocketFields.TimeoutMs(s, receive);
             deadline = timeoutMs > 0 ? Green.Now + Hub.ToTicks(TimeSpan.FromMilliseconds(timeoutMs)) : -1;
         }
         if (deadline < 0) return -1;

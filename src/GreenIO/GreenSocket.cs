@@ -17,68 +17,8 @@ namespace Evergreen.IO;
 /// attempt and .NET's <see cref="SocketError.WouldBlock"/>, as without patching. Only one green thread may wait to
 /// read (and one to write) a socket at a time unless <see cref="AllowConcurrentWaiters"/> says otherwise.
 /// </remarks>
-public static partial class GreenSocket
+public static unsafe partial class GreenSocket
 {
-    /// <summary>
-    /// What this class replaces (eventlet's <c>__patched__</c>): each <see cref="Socket"/> member → the green
-    /// function. Convention: instance member <c>Socket.M(args)</c> → <c>GreenSocket.M(Socket, args)</c>; static
-    /// <c>Socket.Select</c> → <c>GreenSocket.Select</c>; property accessors → Get/Set functions.
-    /// </summary>
-    internal static readonly (string Original, string Replacement)[] Patched =
-    [
-        ("Socket.Receive(byte[])", "GreenSocket.Receive(Socket, byte[])"),
-        ("Socket.Receive(byte[], SocketFlags)", "GreenSocket.Receive(Socket, byte[], SocketFlags)"),
-        ("Socket.Receive(byte[], int, SocketFlags)", "GreenSocket.Receive(Socket, byte[], int, SocketFlags)"),
-        ("Socket.Receive(byte[], int, int, SocketFlags)", "GreenSocket.Receive(Socket, byte[], int, int, SocketFlags)"),
-        ("Socket.Receive(byte[], int, int, SocketFlags, out SocketError)", "GreenSocket.Receive(Socket, byte[], int, int, SocketFlags, out SocketError)"),
-        ("Socket.Receive(Span<byte>)", "GreenSocket.Receive(Socket, Span<byte>)"),
-        ("Socket.Receive(Span<byte>, SocketFlags)", "GreenSocket.Receive(Socket, Span<byte>, SocketFlags)"),
-        ("Socket.Receive(Span<byte>, SocketFlags, out SocketError)", "GreenSocket.Receive(Socket, Span<byte>, SocketFlags, out SocketError)"),
-        ("Socket.Receive(IList<ArraySegment<byte>>)", "GreenSocket.Receive(Socket, IList<ArraySegment<byte>>)"),
-        ("Socket.Receive(IList<ArraySegment<byte>>, SocketFlags)", "GreenSocket.Receive(Socket, IList<ArraySegment<byte>>, SocketFlags)"),
-        ("Socket.Receive(IList<ArraySegment<byte>>, SocketFlags, out SocketError)", "GreenSocket.Receive(Socket, IList<ArraySegment<byte>>, SocketFlags, out SocketError)"),
-        ("Socket.Send(byte[])", "GreenSocket.Send(Socket, byte[])"),
-        ("Socket.Send(byte[], SocketFlags)", "GreenSocket.Send(Socket, byte[], SocketFlags)"),
-        ("Socket.Send(byte[], int, SocketFlags)", "GreenSocket.Send(Socket, byte[], int, SocketFlags)"),
-        ("Socket.Send(byte[], int, int, SocketFlags)", "GreenSocket.Send(Socket, byte[], int, int, SocketFlags)"),
-        ("Socket.Send(byte[], int, int, SocketFlags, out SocketError)", "GreenSocket.Send(Socket, byte[], int, int, SocketFlags, out SocketError)"),
-        ("Socket.Send(ReadOnlySpan<byte>)", "GreenSocket.Send(Socket, ReadOnlySpan<byte>)"),
-        ("Socket.Send(ReadOnlySpan<byte>, SocketFlags)", "GreenSocket.Send(Socket, ReadOnlySpan<byte>, SocketFlags)"),
-        ("Socket.Send(ReadOnlySpan<byte>, SocketFlags, out SocketError)", "GreenSocket.Send(Socket, ReadOnlySpan<byte>, SocketFlags, out SocketError)"),
-        ("Socket.Send(IList<ArraySegment<byte>>)", "GreenSocket.Send(Socket, IList<ArraySegment<byte>>)"),
-        ("Socket.Send(IList<ArraySegment<byte>>, SocketFlags)", "GreenSocket.Send(Socket, IList<ArraySegment<byte>>, SocketFlags)"),
-        ("Socket.SendFile(string)", "GreenSocket.SendFile(Socket, string)"),
-        ("Socket.SendFile(string, byte[], byte[], TransmitFileOptions)", "GreenSocket.SendFile(Socket, string, byte[], byte[], TransmitFileOptions)"),
-        ("Socket.SendFile(string, ReadOnlySpan<byte>, ReadOnlySpan<byte>, TransmitFileOptions)", "GreenSocket.SendFile(Socket, string, ReadOnlySpan<byte>, ReadOnlySpan<byte>, TransmitFileOptions)"),
-        ("Socket.ReceiveFrom(byte[], ref EndPoint)", "GreenSocket.ReceiveFrom(Socket, byte[], ref EndPoint)"),
-        ("Socket.ReceiveFrom(byte[], SocketFlags, ref EndPoint)", "GreenSocket.ReceiveFrom(Socket, byte[], SocketFlags, ref EndPoint)"),
-        ("Socket.ReceiveFrom(byte[], int, SocketFlags, ref EndPoint)", "GreenSocket.ReceiveFrom(Socket, byte[], int, SocketFlags, ref EndPoint)"),
-        ("Socket.ReceiveFrom(byte[], int, int, SocketFlags, ref EndPoint)", "GreenSocket.ReceiveFrom(Socket, byte[], int, int, SocketFlags, ref EndPoint)"),
-        ("Socket.ReceiveFrom(Span<byte>, ref EndPoint)", "GreenSocket.ReceiveFrom(Socket, Span<byte>, ref EndPoint)"),
-        ("Socket.ReceiveFrom(Span<byte>, SocketFlags, ref EndPoint)", "GreenSocket.ReceiveFrom(Socket, Span<byte>, SocketFlags, ref EndPoint)"),
-        ("Socket.SendTo(byte[], EndPoint)", "GreenSocket.SendTo(Socket, byte[], EndPoint)"),
-        ("Socket.SendTo(byte[], SocketFlags, EndPoint)", "GreenSocket.SendTo(Socket, byte[], SocketFlags, EndPoint)"),
-        ("Socket.SendTo(byte[], int, SocketFlags, EndPoint)", "GreenSocket.SendTo(Socket, byte[], int, SocketFlags, EndPoint)"),
-        ("Socket.SendTo(byte[], int, int, SocketFlags, EndPoint)", "GreenSocket.SendTo(Socket, byte[], int, int, SocketFlags, EndPoint)"),
-        ("Socket.SendTo(ReadOnlySpan<byte>, EndPoint)", "GreenSocket.SendTo(Socket, ReadOnlySpan<byte>, EndPoint)"),
-        ("Socket.SendTo(ReadOnlySpan<byte>, SocketFlags, EndPoint)", "GreenSocket.SendTo(Socket, ReadOnlySpan<byte>, SocketFlags, EndPoint)"),
-        ("Socket.Accept()", "GreenSocket.Accept(Socket)"),
-        ("Socket.Connect(EndPoint)", "GreenSocket.Connect(Socket, EndPoint)"),
-        ("Socket.Connect(IPAddress, int)", "GreenSocket.Connect(Socket, IPAddress, int)"),
-        ("Socket.Connect(IPAddress[], int)", "GreenSocket.Connect(Socket, IPAddress[], int)"),
-        ("Socket.Connect(string, int)", "GreenSocket.Connect(Socket, string, int)"),
-        ("Socket.Shutdown(SocketShutdown)", "GreenSocket.Shutdown(Socket, SocketShutdown)"),
-        ("Socket.Close()", "GreenSocket.Close(Socket)"),
-        ("Socket.Close(int)", "GreenSocket.Close(Socket, int)"),
-        ("Socket.Dispose()", "GreenSocket.Dispose(Socket)"),
-        ("Socket.Poll(int, SelectMode)", "GreenSocket.Poll(Socket, int, SelectMode)"),
-        ("Socket.Poll(TimeSpan, SelectMode)", "GreenSocket.Poll(Socket, TimeSpan, SelectMode)"),
-        ("Socket.Select(IList, IList, IList, int)", "GreenSocket.Select(IList, IList, IList, int)"),
-        ("Socket.Select(IList, IList, IList, TimeSpan)", "GreenSocket.Select(IList, IList, IList, TimeSpan)"),
-        ("Socket.get_Blocking", "GreenSocket.GetBlocking(Socket)"),
-        ("Socket.set_Blocking", "GreenSocket.SetBlocking(Socket, bool)"),
-    ];
-
     // ------------------------------------------------------------------------------------------
     // Receive
     // ------------------------------------------------------------------------------------------
@@ -98,10 +38,10 @@ public static partial class GreenSocket
         if (!NativeScope.GreenCaller)
         {
             RestoreForNative(s);
-            return NativeSocket.Receive(s, buffer, socketFlags, out errorCode);
+            return IoPatchSeam.Receive(s, buffer, socketFlags, out errorCode);
         }
         var st = Prepare(s);
-        if (st == null) return NativeSocket.Receive(s, buffer, socketFlags, out errorCode);
+        if (st == null) return IoPatchSeam.Receive(s, buffer, socketFlags, out errorCode);
         long deadline = 0;
         // A plain read of a TCP stream that the hub knows is drained (our last read came up short or said EAGAIN, and
         // the edge-triggered poller has reported nothing since) goes straight to the wait: the recv would only
@@ -114,7 +54,7 @@ public static partial class GreenSocket
         {
             if (!track || hub.FdMayBeReadable(st.Fd))
             {
-                int n = NativeSocket.Receive(s, buffer, socketFlags, out errorCode);
+                int n = IoPatchSeam.Receive(s, buffer, socketFlags, out errorCode);
                 if (errorCode != SocketError.WouldBlock)
                 {
                     if (track && errorCode == SocketError.Success && n > 0 && n < buffer.Length) hub.FdDrained(st.Fd, shortRead: true);
@@ -177,14 +117,14 @@ public static partial class GreenSocket
         if (!NativeScope.GreenCaller)
         {
             RestoreForNative(s);
-            return NativeSocket.ReceiveList(s, buffers, socketFlags, out errorCode);
+            return IoPatchSeam.ReceiveList(s, buffers, socketFlags, out errorCode);
         }
         var st = Prepare(s);
-        if (st == null) return NativeSocket.ReceiveList(s, buffers, socketFlags, out errorCode);
+        if (st == null) return IoPatchSeam.ReceiveList(s, buffers, socketFlags, out errorCode);
         long deadline = 0;
         while (true)
         {
-            int n = NativeSocket.ReceiveList(s, buffers, socketFlags, out errorCode);
+            int n = IoPatchSeam.ReceiveList(s, buffers, socketFlags, out errorCode);
             if (errorCode != SocketError.WouldBlock) return n;
             errorCode = WaitReady(s, st, read: true, Remaining(ref deadline, s, receive: true), SocketError.ConnectionAborted);
             if (errorCode != SocketError.Success) return 0;
@@ -224,15 +164,15 @@ public static partial class GreenSocket
         if (!NativeScope.GreenCaller)
         {
             RestoreForNative(s);
-            return NativeSocket.Send(s, buffer, socketFlags, out errorCode);
+            return IoPatchSeam.Send(s, buffer, socketFlags, out errorCode);
         }
         var st = Prepare(s);
-        if (st == null) return NativeSocket.Send(s, buffer, socketFlags, out errorCode);
+        if (st == null) return IoPatchSeam.Send(s, buffer, socketFlags, out errorCode);
         int sent = 0;
         long deadline = 0;
         while (true)
         {
-            int n = NativeSocket.Send(s, buffer.Slice(sent), socketFlags, out errorCode);
+            int n = IoPatchSeam.Send(s, buffer.Slice(sent), socketFlags, out errorCode);
             if (errorCode == SocketError.Success)
             {
                 sent += n;
@@ -317,7 +257,7 @@ public static partial class GreenSocket
         if (!NativeScope.GreenCaller || Prepare(s) == null)
         {
             RestoreForNative(s);
-            NativeSocket.SendFile(s, fileName, preBuffer, postBuffer, flags);
+            IoPatchSeam.SendFile(s, fileName, preBuffer, postBuffer, flags);
             return;
         }
         if (!s.Connected) throw new NotSupportedException("The operation is not allowed on non-connected sockets.");

@@ -19,7 +19,7 @@ public static class Tpool
     /// <summary>The default pool size, as eventlet's (<c>EVENTLET_THREADPOOL_SIZE</c> default 20).</summary>
     public const int DefaultSize = 20;
 
-    private static int s_size = ReadSizeFromEnvironment();
+    private static int s_size = SizeFrom(Environment.GetEnvironmentVariable("EVERGREEN_TPOOL_SIZE"));
     private static int s_threads;
     private static int s_idle;
     private static int s_busy;
@@ -151,9 +151,6 @@ public static class Tpool
         }
     }
 
-    private static int ReadSizeFromEnvironment()
-    {
-        var v = Environment.GetEnvironmentVariable("EVERGREEN_TPOOL_SIZE");
-        return int.TryParse(v, out int n) && n >= 1 ? n : DefaultSize;
-    }
+    /// <summary>The pool size an <c>EVERGREEN_TPOOL_SIZE</c> value asks for: a positive integer, else <see cref="DefaultSize"/>.</summary>
+    internal static int SizeFrom(string? value) => int.TryParse(value, out int n) && n >= 1 ? n : DefaultSize;
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Evergreen.Internal;
 
 namespace Evergreen;
 
@@ -65,7 +66,7 @@ public static class Green
         if (duration < TimeSpan.Zero && duration != Timeout.InfiniteTimeSpan)
             throw new ArgumentOutOfRangeException(nameof(duration), duration, "The duration must not be negative (or Timeout.InfiniteTimeSpan).");
         var self = Hub.CurrentGreen;
-        if (self == null) { OriginalSleep(duration); return; }
+        if (self == null) { HubPatchSeam.Sleep(duration); return; }
         var hub = self.Hub;
         if (duration == TimeSpan.Zero) { hub.Yield(self); return; }
         int id = hub.BeginWait(self);
@@ -97,9 +98,6 @@ public static class Green
         long ticks = timeout is { } t ? Hub.ToTicks(t < TimeSpan.Zero ? TimeSpan.Zero : t) : -1;
         return Hub.Instance.WaitFd(fd, events, ticks) != PollEvents.None;
     }
-
-    /// <summary>How non-green threads sleep; the monkey patch points this at the original Thread.Sleep.</summary>
-    internal static Action<TimeSpan> OriginalSleep = Thread.Sleep;
 
     internal static long Now => Stopwatch.GetTimestamp();
 }

@@ -24,9 +24,13 @@ public sealed partial class Hub
     /// <summary>
     /// False when <paramref name="fd"/> is known to have nothing to read: the caller saw it drained
     /// (<see cref="FdDrained"/>) and the poller reported no edge since, so a read would only return EAGAIN. True when
-    /// unknown. Baton holder only.
+    /// unknown. The baton holder only (asserted in debug builds).
     /// </summary>
-    internal bool FdMayBeReadable(int fd) => !_fds.TryGetValue(fd, out var st) || st.MayRead;
+    internal bool FdMayBeReadable(int fd)
+    {
+        AssertBatonHolder();
+        return !_fds.TryGetValue(fd, out var st) || st.MayRead;
+    }
 
     /// <summary>
     /// Records that the caller, holding the baton since its read, saw <paramref name="fd"/> drained: the read returned
@@ -35,6 +39,7 @@ public sealed partial class Hub
     /// </summary>
     internal void FdDrained(int fd, bool shortRead = false)
     {
+        AssertBatonHolder();
         if (!_fds.TryGetValue(fd, out var st)) return;
         if (shortRead && st.ShortReadUnproven) return;
         st.MayRead = false;
@@ -91,6 +96,7 @@ public sealed partial class Hub
     /// </summary>
     internal void ForgetFd(int fd, Func<Exception>? wakeWith)
     {
+        AssertBatonHolder();
         if (!_fds.Remove(fd, out var st)) return;
         _poller.Unregister(fd);
         if (wakeWith == null) return;

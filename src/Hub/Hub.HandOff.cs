@@ -26,8 +26,10 @@ public sealed partial class Hub
         {
             if (next != self)
             {
+                GivingBaton();
                 next!.Parker.Unpark();
                 self.Parker.Park();
+                TookBaton();
             }
             NoteRunning(self);
             return;
@@ -67,6 +69,7 @@ public sealed partial class Hub
             if (pick == Pick.Thread)
             {
                 _idleWorkers.Push(w);
+                GivingBaton();
                 next!.Parker.Unpark();
                 return;
             }
@@ -88,7 +91,12 @@ public sealed partial class Hub
         while (true)
         {
             var pick = PickNext(mayBlock: false, out var next);
-            if (pick == Pick.Thread) { next!.Parker.Unpark(); return; }
+            if (pick == Pick.Thread)
+            {
+                GivingBaton();
+                next!.Parker.Unpark();
+                return;
+            }
             if (Volatile.Read(ref _alive) == 0)
             {
                 if (TryGoIdle()) return;
@@ -96,6 +104,7 @@ public sealed partial class Hub
             }
             var w = _idleWorkers.Count > 0 ? _idleWorkers.Pop() : TakeNewWorker();
             w.Job = null;
+            GivingBaton();
             w.Parker.Unpark();
             return;
         }

@@ -32,6 +32,7 @@ public sealed partial class Hub
             {
                 // Idle hub: take the baton, run the action, and schedule whatever it made runnable.
                 if (Interlocked.CompareExchange(ref _inbound, null, s_idleMarker) != s_idleMarker) continue;
+                TookBaton();
                 Guard(() => { action(); HandOffLeaving(); });
                 return;
             }
@@ -42,10 +43,21 @@ public sealed partial class Hub
     }
 
     /// <summary>If the hub is idle, the caller takes the baton (returns true).</summary>
-    private bool TryTakeIdleBaton() => Interlocked.CompareExchange(ref _inbound, null, s_idleMarker) == s_idleMarker;
+    private bool TryTakeIdleBaton()
+    {
+        if (Interlocked.CompareExchange(ref _inbound, null, s_idleMarker) != s_idleMarker) return false;
+        TookBaton();
+        return true;
+    }
 
     /// <summary>Gives up the baton with nothing to run; false if posts arrived meanwhile (the caller keeps the baton).</summary>
-    private bool TryGoIdle() => Interlocked.CompareExchange(ref _inbound, s_idleMarker, null) == null;
+    private bool TryGoIdle()
+    {
+        GivingBaton();
+        if (Interlocked.CompareExchange(ref _inbound, s_idleMarker, null) == null) return true;
+        TookBaton();
+        return false;
+    }
 
     private void DrainInbound()
     {

@@ -3,11 +3,15 @@ namespace Evergreen;
 public sealed partial class Hub
 {
     // ------------------------------------------------------------------------------------------
-    // Waiting and waking (baton holder only)
+    // Waiting and waking: the baton holder only (asserted in debug builds)
     // ------------------------------------------------------------------------------------------
 
     /// <summary>Starts a new wait for <paramref name="self"/>; wakes tagged with an older id are ignored.</summary>
-    internal int BeginWait(GreenThread self) => ++self.WaitId;
+    internal int BeginWait(GreenThread self)
+    {
+        AssertBatonHolder();
+        return ++self.WaitId;
+    }
 
     /// <summary>
     /// Blocks the current green thread (after <see cref="BeginWait"/> and registering somewhere that will
@@ -16,6 +20,7 @@ public sealed partial class Hub
     /// </summary>
     internal object? Block(GreenThread self)
     {
+        AssertBatonHolder();
         if (self.Pending is { } early)
         {
             self.Pending = null;
@@ -38,6 +43,7 @@ public sealed partial class Hub
     /// </summary>
     internal void Yield(GreenThread self)
     {
+        AssertBatonHolder();
         if (self.Pending is { } early)
         {
             self.Pending = null;
@@ -55,6 +61,7 @@ public sealed partial class Hub
     /// <summary>Wakes <paramref name="g"/> if it is still in wait <paramref name="waitId"/>.</summary>
     internal bool Wake(GreenThread g, int waitId, object value)
     {
+        AssertBatonHolder();
         if (!g.Blocked || g.WaitId != waitId) return false;
         g.Blocked = false;
         g.WakeValue = value;
@@ -65,6 +72,7 @@ public sealed partial class Hub
     /// <summary>Throws <paramref name="ex"/> into <paramref name="g"/> at its current or next wait.</summary>
     internal void Throw(GreenThread g, Exception ex)
     {
+        AssertBatonHolder();
         if (g.IsDead) return;
         g.Pending = ex;
         if (g.Blocked)
@@ -77,6 +85,7 @@ public sealed partial class Hub
 
     internal void MakeRunnable(GreenThread g)
     {
+        AssertBatonHolder();
         g.StartTimer = null;
         _runq.PushBack(g);
     }

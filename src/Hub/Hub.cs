@@ -16,31 +16,21 @@ public sealed partial class Hub
     private static readonly object s_createLock = new();
 
     [ThreadStatic] private static GreenThread? t_current;
-    [ThreadStatic] private static bool t_startingNativeThread;
 
     /// <summary>
-    /// True while the calling thread starts an OS thread that must stay native (a hub worker, a tpool worker):
-    /// a patched <c>Thread.Start</c> checks it and calls the original.
-    /// </summary>
-    internal static bool IsStartingNativeThread => t_startingNativeThread;
-
-    /// <summary>
-    /// Starts <paramref name="thread"/> as a native OS thread even from a green thread under the monkey patch, and
-    /// without the hub's CPU pinning (a tpool worker, an <c>Original("Thread")</c> thread must run in parallel).
+    /// Starts <paramref name="thread"/> as a native OS thread, never a green one (<see cref="HubPatchSeam.StartNativeThread"/>),
+    /// and without the hub's CPU pinning (a tpool worker, an <c>Original("Thread")</c> thread must run in parallel).
     /// </summary>
     internal static void StartNativeThread(Thread thread)
     {
-        bool prev = t_startingNativeThread;
-        t_startingNativeThread = true;
         var saved = CpuAffinity.UnpinCurrent();
         try
         {
-            thread.Start();
+            HubPatchSeam.StartNativeThread(thread);
         }
         finally
         {
             CpuAffinity.Restore(saved);
-            t_startingNativeThread = prev;
         }
     }
 
@@ -192,6 +182,7 @@ public sealed partial class Hub
             // thread that is not yet reachable and call it a deadlock.
             Post(() => { Interlocked.Increment(ref _alive); _adopted.Add(self); _runq.PushBack(self); });
             self.Parker.Park();
+            TookBaton();
         }
         else
         {
@@ -275,18 +266,13 @@ public sealed partial class Hub
         w.OsThread = t;
         try
         {
-            t_startingNativeThread = true;
-            t.Start();
+            HubPatchSeam.StartNativeThread(t);
         }
         catch (Exception ex) when (ex is OutOfMemoryException or ThreadStartException)
         {
             throw new GreenThreadLimitException(
                 $"The runtime could not start another OS thread for a green thread ({_osWorkers} alive): {ex.Message}. " +
                 "Raise vm.max_map_count / kernel.pid_max / kernel.threads-max, or keep fewer green threads alive at once.", _osWorkers, ex);
-        }
-        finally
-        {
-            t_startingNativeThread = false;
         }
         Interlocked.Increment(ref _osWorkers);
         return w;

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Evergreen.IO.Internal;
 using Evergreen.Patching.Internal;
 
 namespace Evergreen.Patching;
@@ -22,9 +23,9 @@ public abstract class OriginalModule
     /// <summary>
     /// Starts a scope in which every patched call on this thread goes to the original: <c>using (module.Native()) { ... }</c>.
     /// </summary>
-    public IDisposable Native() => new Scope(PassThrough.Enter());
+    public IDisposable Native() => new Scope(NativeScope.Enter());
 
-    private sealed class Scope(PassThrough.Scope inner) : IDisposable
+    private sealed class Scope(NativeScope.Scope inner) : IDisposable
     {
         private bool _done;
         public void Dispose()
@@ -45,7 +46,7 @@ public sealed class OriginalThread : OriginalModule
     public void Start(Thread thread)
     {
         ArgumentNullException.ThrowIfNull(thread);
-        using (PassThrough.Enter()) Hub.StartNativeThread(thread);
+        using (NativeScope.Enter()) Hub.StartNativeThread(thread);
     }
 
     /// <summary>Creates and starts a native thread running <paramref name="body"/>.</summary>
@@ -60,13 +61,13 @@ public sealed class OriginalThread : OriginalModule
     public bool Join(Thread thread, int millisecondsTimeout = -1)
     {
         ArgumentNullException.ThrowIfNull(thread);
-        using (PassThrough.Enter()) return thread.Join(millisecondsTimeout);
+        using (NativeScope.Enter()) return thread.Join(millisecondsTimeout);
     }
 
     /// <summary>The OS yield (sched_yield), not a green switch.</summary>
     public bool Yield()
     {
-        using (PassThrough.Enter()) return Thread.Yield();
+        using (NativeScope.Enter()) return Thread.Yield();
     }
 }
 
@@ -78,13 +79,13 @@ public sealed class OriginalTime : OriginalModule
     /// <summary>Sleeps the OS thread.</summary>
     public void Sleep(TimeSpan duration)
     {
-        using (PassThrough.Enter()) Thread.Sleep(duration);
+        using (NativeScope.Enter()) Thread.Sleep(duration);
     }
 
     /// <summary>Sleeps the OS thread.</summary>
     public void Sleep(int milliseconds)
     {
-        using (PassThrough.Enter()) Thread.Sleep(milliseconds);
+        using (NativeScope.Enter()) Thread.Sleep(milliseconds);
     }
 }
 
@@ -96,7 +97,7 @@ public sealed class OriginalMonitor : OriginalModule
     /// <summary>Enters natively.</summary>
     public void Enter(object obj)
     {
-        using (PassThrough.Enter()) Monitor.Enter(obj);
+        using (NativeScope.Enter()) Monitor.Enter(obj);
     }
 
     /// <summary>Exits (the same as <see cref="Monitor.Exit"/>).</summary>
@@ -105,7 +106,7 @@ public sealed class OriginalMonitor : OriginalModule
     /// <summary>Waits natively.</summary>
     public bool Wait(object obj, int millisecondsTimeout = -1)
     {
-        using (PassThrough.Enter()) return Monitor.Wait(obj, millisecondsTimeout);
+        using (NativeScope.Enter()) return Monitor.Wait(obj, millisecondsTimeout);
     }
 }
 
@@ -119,7 +120,7 @@ public sealed class OriginalSocket : OriginalModule
     {
         ArgumentNullException.ThrowIfNull(socket);
         Evergreen.IO.GreenSocket.RestoreForNative(socket);
-        using (PassThrough.Enter()) return socket.Receive(buffer, offset, size, flags);
+        using (NativeScope.Enter()) return socket.Receive(buffer, offset, size, flags);
     }
 
     /// <summary>Sends natively.</summary>
@@ -127,7 +128,7 @@ public sealed class OriginalSocket : OriginalModule
     {
         ArgumentNullException.ThrowIfNull(socket);
         Evergreen.IO.GreenSocket.RestoreForNative(socket);
-        using (PassThrough.Enter()) return socket.Send(buffer, offset, size, flags);
+        using (NativeScope.Enter()) return socket.Send(buffer, offset, size, flags);
     }
 
     /// <summary>Accepts natively.</summary>
@@ -135,7 +136,7 @@ public sealed class OriginalSocket : OriginalModule
     {
         ArgumentNullException.ThrowIfNull(socket);
         Evergreen.IO.GreenSocket.RestoreForNative(socket);
-        using (PassThrough.Enter()) return socket.Accept();
+        using (NativeScope.Enter()) return socket.Accept();
     }
 
     /// <summary>Connects natively.</summary>
@@ -143,6 +144,6 @@ public sealed class OriginalSocket : OriginalModule
     {
         ArgumentNullException.ThrowIfNull(socket);
         Evergreen.IO.GreenSocket.RestoreForNative(socket);
-        using (PassThrough.Enter()) socket.Connect(remote);
+        using (NativeScope.Enter()) socket.Connect(remote);
     }
 }

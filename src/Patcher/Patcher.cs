@@ -2,8 +2,6 @@ using System.Diagnostics;
 using System.Reflection;
 using System.Runtime.ExceptionServices;
 using Evergreen.Detours;
-using Evergreen.IO.Threading;
-using Evergreen.Patching.Green;
 using Evergreen.Patching.Internal;
 
 namespace Evergreen.Patching;
@@ -42,7 +40,6 @@ public static class Patcher
 
     private static PatchOptions? s_options;
     private static bool s_disabled;
-    private static bool s_reentered;
 
     private sealed record PatchOptions(bool Os, bool Thread, bool Time, bool Socket, bool Select);
 
@@ -101,42 +98,26 @@ public static class Patcher
 
     private static void Apply(PatchOptions o, Serilog.ILogger log)
     {
-        // Patch order (fixed, as gevent's patch_all): time and thread first (the hub's own parking never uses
-        // them, so they are safe to switch on while anything else is prepared), then Monitor (every lock in the
-        // process passes through it from the moment it is written), then sockets/select, then os.
-        var plan = new List<(string Area, MethodBase Target, MethodInfo Replacement, Action<string, nint> Bind)>();
-        void Add(string area, (MethodBase Target, string Replacement)[] table, Type owner, Action<string, nint> bind)
+        var tables = PatchTables.All.Where(t => t.Area switch
         {
-            foreach (var (target, name) in table)
+            "time" => o.Time,
+            "thread" => o.Thread,
+            "socket" => o.Socket,
+            "select" => o.Select,
+            "os" => o.Os,
+            _ => throw new InvalidOperationException($"Patch table of unknown area '{t.Area}' ({t.File})."),
+        }).ToList();
+        var plan = new List<(PatchTable Table, PatchRow Row)>();
+        foreach (var table in tables)
+        {
+            foreach (var row in table.Rows)
             {
-                var repl = owner.GetMethod(name, BindingFlags.Static | BindingFlags.NonPublic | BindingFlags.Public)
-                    ?? throw new MonkeyPatchException(name, $"replacement {owner.Name}.{name} not found", null);
-                plan.Add((area, target ?? throw new MonkeyPatchException(name, $"target of {owner.Name}.{name} not found in this runtime", null), repl, bind));
+                if (row.Target == null) throw new MonkeyPatchException(row.TargetText, $"MonkeyPatch failed: {row.TargetText} ({table.File}) is not in this runtime; nothing was patched.", null);
+                if (row.Replacement == null) throw new MonkeyPatchException(row.TargetText, $"MonkeyPatch failed: the replacement {row.ReplacementText} of {row.TargetText} was not found; nothing was patched.", null);
+                plan.Add((table, row));
             }
         }
-        if (o.Time) Add("time", ThreadPatch.TimeTable, typeof(ThreadPatch), ThreadPatch.Bind);
-        if (o.Thread)
-        {
-            Add("thread", ThreadPatch.ThreadTable, typeof(ThreadPatch), ThreadPatch.Bind);
-            Add("thread", MonitorPatch.Table, typeof(MonitorPatch), MonitorPatch.Bind);
-            Add("thread", LockPatch.Table, typeof(LockPatch), LockPatch.Bind);
-        }
-        void AddDirect(string area, (MethodBase Target, MethodInfo Replacement)[] pairs)
-        {
-            foreach (var (target, repl) in pairs) plan.Add((area, target, repl, static (_, _) => { }));
-        }
-        if (o.Socket)
-        {
-            SocketPatch.Warm();
-            Add("socket", SocketPatch.Table, typeof(SocketPatch), SocketPatch.Bind);
-            AddDirect("socket", SocketPatch.Overloads(select: false));
-        }
-        if (o.Select)
-        {
-            Add("select", SocketPatch.SelectTableCore, typeof(SocketPatch), SocketPatch.Bind);
-            AddDirect("select", SocketPatch.Overloads(select: true));
-        }
-        if (o.Os) Add("os", OsPatch.Table, typeof(OsPatch), OsPatch.Bind);
+        foreach (var table in tables) table.Prepare?.Invoke();
 
         var engine = DetourEngine.Default;
         var prepared = new List<IDetour>();
@@ -144,17 +125,18 @@ public static class Patcher
         {
             try
             {
-                var d = engine.Prepare(p.Target, p.Replacement);
-                p.Bind(p.Replacement.Name, d.Original);
+                var d = engine.Prepare(p.Row.Target!, p.Row.Replacement!);
+                p.Row.Bind(d.Original);
                 prepared.Add(d);
             }
             catch (Exception ex) when (ex is DetourException or NotSupportedException or ArgumentException)
             {
-                string t = PatchRegistry.Describe(p.Target);
+                string t = p.Row.Signature;
                 log.Error(ex, "MonkeyPatch refused: {Target} cannot be detoured; nothing was patched", t);
                 throw new MonkeyPatchException(t, $"MonkeyPatch failed: {t} cannot be detoured ({ex.Message}); nothing was patched.", ex);
             }
         }
+        foreach (var table in tables) table.Connect?.Invoke();
         var sw = Stopwatch.StartNew();
         try
         {
@@ -162,24 +144,23 @@ public static class Patcher
         }
         catch (DetourException ex)
         {
-            string t = ex.Target is { } m ? PatchRegistry.Describe(m) : "?";
+            string t = ex.Target is { } m ? PatchRow.Describe(m) : "?";
             log.Error(ex, "MonkeyPatch failed at {Target}; every detour already written was undone", t);
             throw new MonkeyPatchException(t, $"MonkeyPatch failed at {t}: {ex.Reason}; nothing stays patched.", ex);
         }
-        for (int i = 0; i < plan.Count; i++) PatchRegistry.Record(plan[i].Area, prepared[i]);
-        foreach (var area in plan.Select(p => p.Area).Distinct())
+        foreach (var p in plan) PatchRegistry.Record(p.Table.Area, p.Row);
+        foreach (var area in tables.Select(t => t.Area).Distinct())
         {
             PatchRegistry.MarkArea(area);
             log.Information("Patched {Area}: {Targets}", area, PatchRegistry.Targets(area));
         }
-        foreach (var area in Areas.Where(a => !plan.Any(p => p.Area == a)))
+        foreach (var area in Areas.Where(a => !tables.Any(t => t.Area == a)))
             log.Information("Left unpatched: {Area}", area);
         log.Information("MonkeyPatch applied {Count} detours in {Ms:0.0} ms", prepared.Count, sw.Elapsed.TotalMilliseconds);
     }
 
     private static void RunEntryPointGreen(MethodInfo entry)
     {
-        s_reentered = true;
         var args = Environment.GetCommandLineArgs().Skip(1).ToArray();
         object? result;
         try
@@ -195,9 +176,6 @@ public static class Patcher
         Environment.Exit(result is int code ? code : Environment.ExitCode);
     }
 
-    /// <summary>True while the patched program runs (the re-entered Main).</summary>
-    internal static bool IsReentered => s_reentered;
-
     /// <summary>
     /// Whether <paramref name="name"/> (an area of <see cref="Areas"/>, case-insensitive; "Thread", "Socket", "Monitor"
     /// and "Sleep" are accepted as aliases) is currently patched.
@@ -205,7 +183,11 @@ public static class Patcher
     /// <exception cref="ArgumentException">Unknown name; the message lists the valid ones.</exception>
     public static bool IsMonkeyPatched(string name) => PatchRegistry.IsPatched(Canonical(name));
 
-    /// <summary>The methods detoured for an area (for logs and diagnostics).</summary>
+    /// <summary>
+    /// The methods detoured for an area (<c>Type.Member(parameter types)</c>, for logs and diagnostics): the rows of its
+    /// patch tables once the area is patched, else none. Aliases as for <see cref="IsMonkeyPatched"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">Unknown name; the message lists the valid ones.</exception>
     public static IReadOnlyList<string> PatchedTargets(string name) => PatchRegistry.Targets(Canonical(name));
 
     /// <summary>
@@ -224,13 +206,17 @@ public static class Patcher
     };
 
     /// <summary>Typed native access, e.g. <c>Patcher.Original&lt;OriginalThread&gt;().Start(...)</c>.</summary>
-    public static T Original<T>() where T : OriginalModule => (T)(OriginalModule)(typeof(T).Name switch
+    /// <exception cref="ArgumentException"><typeparamref name="T"/> is not one of <see cref="OriginalThread"/>,
+    /// <see cref="OriginalMonitor"/>, <see cref="OriginalSocket"/> or <see cref="OriginalTime"/>.</exception>
+    public static T Original<T>() where T : OriginalModule
     {
-        nameof(OriginalThread) => new OriginalThread(),
-        nameof(OriginalMonitor) => new OriginalMonitor(),
-        nameof(OriginalSocket) => new OriginalSocket(),
-        _ => new OriginalTime(),
-    });
+        OriginalModule module = typeof(T) == typeof(OriginalThread) ? new OriginalThread()
+            : typeof(T) == typeof(OriginalMonitor) ? new OriginalMonitor()
+            : typeof(T) == typeof(OriginalSocket) ? new OriginalSocket()
+            : typeof(T) == typeof(OriginalTime) ? new OriginalTime()
+            : throw new ArgumentException($"No original module of type {typeof(T).Name}. Valid: OriginalThread, OriginalMonitor, OriginalSocket, OriginalTime.", nameof(T));
+        return (T)module;
+    }
 
     private static string Canonical(string name)
     {

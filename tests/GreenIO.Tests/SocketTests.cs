@@ -43,7 +43,7 @@ public class SocketTests
                     Loopback.ReadExactly(s, back);
                     Assert.Equal(msg, back);
                 }
-                GreenSocket.Shutdown(s, SocketShutdown.Send);
+                s.Shutdown(SocketShutdown.Send);
                 Assert.Equal(0, GreenSocket.Receive(s, back));
                 GreenSocket.Close(s);
                 return 20;
@@ -73,7 +73,7 @@ public class SocketTests
                     Assert.Equal(n, GreenSocket.Send(s, data, off, n, SocketFlags.None));
                     off += n;
                 }
-                GreenSocket.Shutdown(s, SocketShutdown.Send);
+                s.Shutdown(SocketShutdown.Send);
             });
             GreenThread<byte[]> Receiver(Socket s) => Green.Spawn(() =>
             {
@@ -226,7 +226,7 @@ public class SocketTests
                 // Both arrive before the reader runs: the edge that wakes it is the last one.
                 GreenSocket.Send(c, "last"u8);
                 if (reset) { c.LingerState = new LingerOption(true, 0); GreenSocket.Close(c); }
-                else GreenSocket.Shutdown(c, SocketShutdown.Send);
+                else c.Shutdown(SocketShutdown.Send);
                 int n;
                 try { n = reader.Wait(); }
                 catch (SocketException e) when (reset && e.SocketErrorCode == SocketError.ConnectionReset) { n = -2; }
@@ -263,7 +263,7 @@ public class SocketTests
                     GreenSocket.Send(c, one);
                     if (i % 3 == 0) Green.Sleep(0); // let the reader catch up now and then: many short reads
                 }
-                GreenSocket.Shutdown(c, SocketShutdown.Send);
+                c.Shutdown(SocketShutdown.Send);
             });
             var got = new List<byte>(total);
             var buf = new byte[8192];
@@ -472,7 +472,7 @@ public class SocketTests
             });
             var payload = new byte[300_000];
             GreenSocket.Send(c, payload);
-            GreenSocket.Shutdown(c, SocketShutdown.Send);
+            c.Shutdown(SocketShutdown.Send);
             var answer = new byte[4];
             Loopback.ReadExactly(c, answer);
             Assert.Equal(payload.Length, BitConverter.ToInt32(answer));

@@ -120,11 +120,38 @@ public class TpoolTests
     }
 
     [Fact]
-    public void Size_defaults_to_twenty_and_bounds_the_threads()
+    public void Size_defaults_to_twenty_and_reads_EVERGREEN_TPOOL_SIZE()
     {
-        Assert.Equal(Environment.GetEnvironmentVariable("EVERGREEN_TPOOL_SIZE") is { } v ? int.Parse(v) : Tpool.DefaultSize, Tpool.Size);
+        Assert.Equal(20, Tpool.DefaultSize); // eventlet's EVENTLET_THREADPOOL_SIZE default
+        Assert.Equal(20, Tpool.SizeFrom(null));
+        Assert.Equal(5, Tpool.SizeFrom("5"));
+        Assert.Equal(20, Tpool.SizeFrom("0"));
+        Assert.Equal(20, Tpool.SizeFrom("many"));
         Assert.Throws<ArgumentOutOfRangeException>(() => Tpool.Size = 0);
-        Assert.InRange(Tpool.Threads, 0, Tpool.Size);
+    }
+
+    [Fact]
+    public void Size_bounds_the_threads_started()
+    {
+        int saved = Tpool.Size;
+        int bound = Tpool.Threads + 2;
+        Tpool.Size = bound;
+        try
+        {
+            Hub.Run(() =>
+            {
+                using var release = new ManualResetEventSlim();
+                var jobs = Enumerable.Range(0, bound + 4).Select(_ => Green.Spawn(() => Tpool.Execute(() => release.Wait(5_000)))).ToList();
+                Green.Sleep(TimeSpan.FromMilliseconds(50));
+                Assert.Equal(bound, Tpool.Threads);
+                release.Set();
+                foreach (var j in jobs) Assert.True(j.Wait());
+            });
+        }
+        finally
+        {
+            Tpool.Size = saved;
+        }
     }
 }
 

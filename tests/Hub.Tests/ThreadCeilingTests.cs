@@ -33,8 +33,14 @@ public class ThreadCeilingTests
     }
 
     [Fact]
-    public void The_real_limits_allow_a_thread()
+    public void The_real_limits_are_the_kernels_and_allow_a_thread()
     {
-        new ThreadCeiling().BeforeCreate(1);
+        var ceiling = new ThreadCeiling();
+        Assert.Null(Record.Exception(() => ceiling.BeforeCreate(1)));
+        long pidMax = long.Parse(File.ReadAllText("/proc/sys/kernel/pid_max").Trim());
+        long threadsMax = long.Parse(File.ReadAllText("/proc/sys/kernel/threads-max").Trim());
+        int atTheCap = (int)Math.Min(Math.Min(pidMax, threadsMax), int.MaxValue - 1);
+        var ex = Assert.Throws<GreenThreadLimitException>(() => ceiling.BeforeCreate(atTheCap));
+        Assert.Contains($"pid_max {pidMax}, threads-max {threadsMax}", ex.Message);
     }
 }

@@ -43,17 +43,17 @@ internal static partial class Scenarios
         return $"Lock _state=0x{Convert.ToUInt32(F("_state")):x} (bit0 locked, bit1 should-not-preempt-waiters, bit5 waiter-signaled, waiters={Convert.ToUInt32(F("_state")) >> 7}) _owningThreadId={F("_owningThreadId")} _recursionCount={F("_recursionCount")}";
     }
 
-    /// <summary>What the watchdog prints about LockPatch (internal; by reflection): green waiters counted, per-Lock list sizes.</summary>
-    internal static string LockPatchState()
+    /// <summary>What the watchdog prints about the green lock waiters (GreenMonitor, internal; by reflection): waiters counted, per-object list sizes.</summary>
+    internal static string GreenLockWaiters()
     {
-        var t = typeof(Patcher).Assembly.GetType("Evergreen.Patching.Green.LockPatch");
-        if (t == null) return "LockPatch not found";
+        var t = typeof(Hub).Assembly.GetType("Evergreen.Internal.GreenMonitor");
+        if (t == null) return "GreenMonitor not found";
         var f = System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static;
-        object? waiting = t.GetField("s_waiting", f)?.GetValue(null);
-        var dict = t.GetField("s_waiters", f)?.GetValue(null) as System.Collections.IDictionary;
+        object? waiting = t.GetField("s_enterWaiting", f)?.GetValue(null);
+        var dict = t.GetField("s_enterWaiters", f)?.GetValue(null) as System.Collections.IDictionary;
         var lists = new List<string>();
         if (dict != null) foreach (System.Collections.DictionaryEntry e in dict) lists.Add(e.Value?.GetType().GetProperty("Count")?.GetValue(e.Value)?.ToString() ?? "?");
-        return $"LockPatch s_waiting={waiting} waiter lists=[{string.Join(",", lists)}]";
+        return $"GreenMonitor s_enterWaiting={waiting} enter lists=[{string.Join(",", lists)}]";
     }
 
     /// <summary>The detour engine's JIT-hook counters (internal; read by reflection for the watchdog's diagnostic).</summary>
@@ -140,7 +140,7 @@ internal static partial class Scenarios
         const int N = 200_000;
         bool nativeWasGreen = true;
         int[] progress = new int[4];
-        Diagnostic = () => $"progress [{string.Join(",", progress)}] counter {counter}; " + DescribeLock(gate) + "; " + JitHookCounters() + "; " + LockPatchState();
+        Diagnostic = () => $"progress [{string.Join(",", progress)}] counter {counter}; " + DescribeLock(gate) + "; " + JitHookCounters() + "; " + GreenLockWaiters();
         var native = Patcher.Original<OriginalThread>().Start(() =>
         {
             nativeWasGreen = Hub.IsGreenThread;

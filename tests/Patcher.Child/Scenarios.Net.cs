@@ -188,4 +188,32 @@ internal static partial class Scenarios
         Check(maxArrivedBeforeFirstResponse == N, $"the server saw all {N} requests before answering any ({maxArrivedBeforeFirstResponse})");
         Check(maxInFlight == N, $"all {N} Sends were in flight at once (max {maxInFlight})");
     }
+
+    /// <summary>
+    /// Every Dns.GetHostEntry overload resolves on a tpool thread while the hub keeps running: a green ticker that only
+    /// yields advances during each call (a call blocking natively would hold the baton, and the count would not move).
+    /// </summary>
+    private static void DnsHostEntryGreen()
+    {
+        long ticks = 0;
+        bool done = false;
+        var ticker = new Thread(() => { while (!done) { ticks++; Thread.Sleep(0); } });
+        ticker.Start();
+        Thread.Sleep(0);
+        void Resolves(string what, Func<IPHostEntry> resolve)
+        {
+            long before = ticks;
+            IPHostEntry? entry = null;
+            try { entry = resolve(); }
+            catch (SocketException) when (what.Contains("IPAddress")) { } // no reverse entry for 127.0.0.1 here: still resolved green
+            Check(ticks > before, $"{what}: the green ticker did not run while it resolved (the hub was blocked)");
+            Check(entry == null || entry.AddressList.Any(IPAddress.IsLoopback), $"{what}: no loopback address in [{string.Join(", ", entry!.AddressList.Select(a => a.ToString()))}]");
+        }
+        Resolves("GetHostEntry(string)", () => Dns.GetHostEntry("localhost"));
+        Resolves("GetHostEntry(string, AddressFamily)", () => Dns.GetHostEntry("localhost", AddressFamily.InterNetwork));
+        Resolves("GetHostEntry(IPAddress)", () => Dns.GetHostEntry(IPAddress.Loopback));
+        Check(Evergreen.IO.Tpool.Threads > 0, "no tpool thread was started");
+        done = true;
+        ticker.Join();
+    }
 }

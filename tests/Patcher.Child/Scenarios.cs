@@ -53,8 +53,9 @@ internal static partial class Scenarios
             case "monitor-tryenter-timeout-green": MonitorTryEnterTimeoutGreen(); break;
             case "killed-lock-waiter-passes-wake-on": KilledLockWaiterPassesWakeOn(); break;
             case "monitor-green-and-native-hold": MonitorGreenAndNativeHold(); break;
+            case "dns-hostentry-green": DnsHostEntryGreen(); break;
             case "foreground-exit":
-                new Thread(() => { Thread.Sleep(50); Console.WriteLine("pass: foreground green thread finished after Main returned"); }).Start();
+                new Thread(() => { Thread.Sleep(50); Console.WriteLine("foreground green thread finished after Main returned"); Console.WriteLine("pass"); }).Start();
                 return 0; // the patched program must wait for that thread before exiting
             default: throw new ArgumentException("unknown scenario " + name);
         }

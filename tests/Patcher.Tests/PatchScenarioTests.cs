@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using Evergreen.Testing;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -12,27 +12,15 @@ public class PatchScenarioTests(ITestOutputHelper output)
     /// <summary>The child's exit code for "could not run here"; it prints "skip: reason" (Scenarios.SkipExitCode).</summary>
     private const int SkipExitCode = 3;
 
-    private static string ChildDll()
-    {
-        // tests/Patcher.Tests/bin/<cfg>/net10.0 → tests/Patcher.Child/bin/<cfg>/net10.0
-        var here = AppContext.BaseDirectory;
-        var cfg = new DirectoryInfo(here).Parent!.Name;
-        var path = Path.GetFullPath(Path.Combine(here, "..", "..", "..", "..", "Patcher.Child", "bin", cfg, "net10.0", "Evergreen.Patcher.Child.dll"));
-        Assert.True(File.Exists(path), "child host not built: " + path);
-        return path;
-    }
+    // tests/Patcher.Tests/bin/<cfg>/net10.0 → tests/Patcher.Child/bin/<cfg>/net10.0
+    private static readonly string s_child = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..",
+        "Patcher.Child", "bin", new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name, "net10.0", "Evergreen.Patcher.Child.dll"));
 
-    private static (int Code, string Out) RunChild(string scenario, params (string Key, string Value)[] env)
+    private void AssertPass(string scenario, params (string Name, string Value)[] environment)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(ChildDll());
-        psi.ArgumentList.Add(scenario);
-        foreach (var (k, v) in env) psi.Environment[k] = v;
-        using var p = Process.Start(psi)!;
-        var stderr = p.StandardError.ReadToEndAsync();
-        string stdout = p.StandardOutput.ReadToEnd();
-        if (!p.WaitForExit(120_000)) { p.Kill(true); return (-1, stdout + "\n[timed out after 120 s]"); }
-        return (p.ExitCode, stdout + stderr.Result);
+        var result = ChildProcess.Run(s_child, scenario, environment);
+        output.WriteLine(result.ToString());
+        Assert.True(result.Passed, result.ToString());
     }
 
     [Theory]
@@ -68,47 +56,36 @@ public class PatchScenarioTests(ITestOutputHelper output)
     [InlineData("late-thread")]
     [InlineData("late-socket")]
     [InlineData("late-offthread")]
-    public void Scenario(string name)
-    {
-        var (code, text) = RunChild(name);
-        output.WriteLine(text);
-        Assert.True(code == 0 && text.Contains("pass"), $"scenario {name} exited {code}:\n{text}");
-    }
+    [InlineData("monitor-green-and-native-hold")]
+    [InlineData("dns-hostentry-green")]
+    public void Scenario(string name) => AssertPass(name);
 
     /// <summary>Npgsql (sync API) against the local PostgreSQL; Skipped, with the reason, when no server is reachable.</summary>
     [SkippableFact]
     public void NpgsqlSyncApiIsGreen()
     {
-        var (code, text) = RunChild("npgsql-green");
-        output.WriteLine(text);
-        if (code == SkipExitCode)
+        var result = ChildProcess.Run(s_child, "npgsql-green");
+        output.WriteLine(result.ToString());
+        if (result.ExitCode == SkipExitCode)
         {
-            string reason = text.Split('\n').FirstOrDefault(l => l.StartsWith("skip:"))?.Trim() ?? "skip: no reason printed";
+            string reason = result.Stdout.Split('\n').FirstOrDefault(l => l.StartsWith("skip:"))?.Trim() ?? "skip: no reason printed";
             throw new SkipTestException(reason);
         }
-        Assert.True(code == 0 && text.Contains("pass"), $"scenario npgsql-green exited {code}:\n{text}");
+        Assert.True(result.Passed, result.ToString());
     }
 
     // Regression: the original Thread.Sleep(TimeSpan) (a native thread after MonkeyPatch, or Original<OriginalTime>)
     // went through a trampoline whose emulated call hit an unbound ReadyToRun import cell and passed garbage.
     [Fact]
-    public void OriginalSleepTimeSpanWorksOnNativeThreads()
-    {
-        var (code, text) = RunChild("native-sleep-timespan");
-        Assert.True(code == 0 && text.Contains("pass"), $"scenario native-sleep-timespan exited {code}:\n{text}");
-    }
+    public void OriginalSleepTimeSpanWorksOnNativeThreads() => AssertPass("native-sleep-timespan");
 
-    // System.Threading.Lock: src/Patcher/Green/LockPatch.cs (registered in Patcher.Apply after the Monitor table).
+    // System.Threading.Lock: src/Patcher/Replacements/LockPatch.cs (applied after the Monitor table).
     [Theory]
     [InlineData("lock-type-contention")]
     [InlineData("lock-type-api")]
     [InlineData("lock-type-green-and-native")]
     [InlineData("lock-type-many-contenders")]
-    public void LockType(string name)
-    {
-        var (code, text) = RunChild(name);
-        Assert.True(code == 0 && text.Contains("pass"), $"scenario {name} exited {code}:\n{text}");
-    }
+    public void LockType(string name) => AssertPass(name);
 
     // Regression: with DOTNET_ReadyToRun=0 CoreLib's bodies are JIT-compiled into code-heap ranges committed after a
     // cached /proc/self/maps snapshot was taken, and MonkeyPatch refused Thread.Sleep as "not executable memory".
@@ -116,23 +93,11 @@ public class PatchScenarioTests(ITestOutputHelper output)
     [InlineData("DOTNET_ReadyToRun")]
     [InlineData("DOTNET_TieredCompilation")]
     [InlineData("DOTNET_TieredPGO")]
-    public void MonkeyPatchWorksWithRuntimeSettingOff(string variable)
-    {
-        var (code, text) = RunChild("lock-contention", (variable, "0"));
-        Assert.True(code == 0 && text.Contains("pass"), $"lock-contention with {variable}=0 exited {code}:\n{text}");
-    }
+    public void MonkeyPatchWorksWithRuntimeSettingOff(string variable) => AssertPass("lock-contention", (variable, "0"));
 
     [Fact]
-    public void EnvironmentSwitchMakesMonkeyPatchANoOp()
-    {
-        var (code, output) = RunChild("env-disabled", ("EVERGREEN_NO_PATCH", "1"));
-        Assert.True(code == 0 && output.Contains("pass"), output);
-    }
+    public void EnvironmentSwitchMakesMonkeyPatchANoOp() => AssertPass("env-disabled", ("EVERGREEN_NO_PATCH", "1"));
 
     [Fact]
-    public void DebuggerModeLeavesThreadPatchingOff()
-    {
-        var (code, output) = RunChild("debug-mode", ("EVERGREEN_DEBUG", "1"));
-        Assert.True(code == 0 && output.Contains("pass"), output);
-    }
+    public void DebuggerModeLeavesThreadPatchingOff() => AssertPass("debug-mode", ("EVERGREEN_DEBUG", "1"));
 }

@@ -10,7 +10,7 @@ namespace Evergreen.IO.Internal;
 internal sealed class SocketState(System.Net.Sockets.Socket s)
 {
     /// <summary>The fd at take-over; stable while the socket is open.</summary>
-    public readonly int Fd = NativeSocket.Fd(s);
+    public readonly int Fd = SocketFields.Fd(s);
 
     /// <summary>The blocking mode the user sees and gets (true unless they chose non-blocking).</summary>
     public bool UserBlocking = true;

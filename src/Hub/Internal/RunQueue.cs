@@ -1,6 +1,6 @@
 namespace Evergreen.Internal;
 
-/// <summary>A growable ring buffer of runnable green threads. Touched only by the baton holder.</summary>
+/// <summary>A growable ring buffer of runnable green threads. The baton holder only (asserted in debug builds).</summary>
 internal sealed class RunQueue
 {
     private GreenThread?[] _items = new GreenThread?[256];
@@ -10,6 +10,7 @@ internal sealed class RunQueue
 
     public void PushBack(GreenThread g)
     {
+        Hub.AssertBatonHolder();
         if (_count == _items.Length) Grow();
         _items[(_head + _count) & (_items.Length - 1)] = g;
         _count++;
@@ -17,6 +18,7 @@ internal sealed class RunQueue
 
     public void PushFront(GreenThread g)
     {
+        Hub.AssertBatonHolder();
         if (_count == _items.Length) Grow();
         _head = (_head - 1) & (_items.Length - 1);
         _items[_head] = g;
@@ -25,6 +27,7 @@ internal sealed class RunQueue
 
     public GreenThread PopFront()
     {
+        Hub.AssertBatonHolder();
         var g = _items[_head]!;
         _items[_head] = null;
         _head = (_head + 1) & (_items.Length - 1);

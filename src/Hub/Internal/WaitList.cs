@@ -3,7 +3,7 @@ namespace Evergreen.Internal;
 /// <summary>
 /// A FIFO of green threads waiting on one thing (an Event, a GreenSemaphore, a GreenQueue, a thread's end).
 /// Every primitive of the green API waits through it, so FIFO fairness, timeouts, kills and
-/// GreenTimeout scopes behave the same everywhere. Touched only by the baton holder.
+/// GreenTimeout scopes behave the same everywhere. The baton holder only (asserted in debug builds).
 /// </summary>
 internal sealed class WaitList
 {
@@ -40,6 +40,7 @@ internal sealed class WaitList
     /// </summary>
     public bool Wait(Hub hub, GreenThread self, long timeoutTicks, out object? value, object? tag = null, Action<object?>? giveBack = null)
     {
+        Hub.AssertBatonHolder();
         // One node per green thread, reused: a thread is in at most one wait at a time and its node is unlinked
         // before Wait returns (no reference to it outlives the wait). With the other per-wait fixes (cached
         // give-back delegate, no closure in Event.Send), a switch went from 120 B (GreenSemaphore) / 96 B (Event) to 0,
@@ -82,6 +83,7 @@ internal sealed class WaitList
     /// <summary>Wakes the first live waiter with <paramref name="value"/> (non-null). Returns whether one was woken.</summary>
     public bool WakeOne(Hub hub, object value)
     {
+        Hub.AssertBatonHolder();
         for (var n = _head; n != null;)
         {
             var next = n.Next;
@@ -95,6 +97,7 @@ internal sealed class WaitList
     /// <summary>Wakes every live waiter with <paramref name="value"/>; returns how many.</summary>
     public int WakeAll(Hub hub, object value)
     {
+        Hub.AssertBatonHolder();
         int woken = 0;
         while (_head != null)
         {

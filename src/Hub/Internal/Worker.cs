@@ -22,6 +22,7 @@ internal sealed class Worker
         while (true)
         {
             Parker.Park();
+            Hub.TookBaton();
             var job = Job;
             Job = null;
             if (job != null) hub.RunJob(job);

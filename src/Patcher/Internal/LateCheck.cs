@@ -1,3 +1,5 @@
+using Evergreen.Patching.Interop;
+
 namespace Evergreen.Patching.Internal;
 
 /// <summary>
@@ -45,7 +47,7 @@ internal static class LateCheck
             catch (IOException) { continue; }
             if (target == null || !target.StartsWith("socket:[", StringComparison.Ordinal)) continue;
             if (!int.TryParse(Path.GetFileName(path), out int fd)) continue;
-            int domain = Native.SocketDomain(fd);
+            int domain = Libc.SocketDomain(fd);
             if (domain is 2 or 10) n++; // AF_INET, AF_INET6; AF_UNIX (the diagnostics server) does not count
         }
         return n;

@@ -1,45 +1,15 @@
-using System.Collections;
-using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 
 namespace Evergreen.IO.Internal;
 
 /// <summary>
-/// The BCL socket operations the green functions are built on, one delegate each. They call the ordinary
-/// <see cref="Socket"/> members today; once the patcher detours those members to <see cref="GreenSocket"/>,
-/// it must point these fields at the saved originals (as it does for <c>Green.OriginalSleep</c>), or every
-/// green call would recurse into itself. Non-green callers also go through them.
+/// The <see cref="Socket"/> state green code reads and writes beside the BCL's own calls: the fd, the timeouts and
+/// the blocking flags, through the BCL's private fields (UnsafeAccessor), each falling back to the public member
+/// if a field is gone in another runtime version.
 /// </summary>
-internal static class NativeSocket
+internal static unsafe class SocketFields
 {
-    internal delegate int ReceiveFn(Socket s, Span<byte> buffer, SocketFlags flags, out SocketError error);
-    internal delegate int SendFn(Socket s, ReadOnlySpan<byte> buffer, SocketFlags flags, out SocketError error);
-    internal delegate int ReceiveFromFn(Socket s, Span<byte> buffer, SocketFlags flags, ref EndPoint remote);
-    internal delegate int SendToFn(Socket s, ReadOnlySpan<byte> buffer, SocketFlags flags, EndPoint remote);
-    internal delegate int ReceiveListFn(Socket s, IList<ArraySegment<byte>> buffers, SocketFlags flags, out SocketError error);
-    internal delegate void SendFileFn(Socket s, string? fileName, ReadOnlySpan<byte> preBuffer, ReadOnlySpan<byte> postBuffer, TransmitFileOptions flags);
-    internal delegate void SelectFn(IList? checkRead, IList? checkWrite, IList? checkError, int microSeconds);
-
-    internal static ReceiveFn Receive = static (Socket s, Span<byte> b, SocketFlags f, out SocketError e) => s.Receive(b, f, out e);
-    internal static ReceiveListFn ReceiveList = static (Socket s, IList<ArraySegment<byte>> b, SocketFlags f, out SocketError e) => s.Receive(b, f, out e);
-    internal static SendFileFn SendFile = static (s, f, pre, post, fl) => s.SendFile(f, pre, post, fl);
-    internal static SendFn Send = static (Socket s, ReadOnlySpan<byte> b, SocketFlags f, out SocketError e) => s.Send(b, f, out e);
-    internal static ReceiveFromFn ReceiveFrom = static (Socket s, Span<byte> b, SocketFlags f, ref EndPoint ep) => s.ReceiveFrom(b, f, ref ep);
-    internal static SendToFn SendTo = static (s, b, f, ep) => s.SendTo(b, f, ep);
-    internal static Func<Socket, Socket> Accept = static s => s.Accept();
-    internal static Action<Socket, EndPoint> Connect = static (s, ep) => s.Connect(ep);
-    internal static Action<Socket, SocketShutdown> Shutdown = static (s, how) => s.Shutdown(how);
-    internal static Action<Socket> Close = static s => s.Close();
-    internal static Action<Socket, int> CloseTimeout = static (s, t) => s.Close(t);
-    internal static Func<Socket, int, SelectMode, bool> Poll = static (s, us, m) => s.Poll(us, m);
-    internal static SelectFn Select = static (r, w, e, us) => Socket.Select(r, w, e, us);
-    internal static Func<Socket, bool> GetBlocking = static s => s.Blocking;
-    internal static Action<Socket, bool> SetBlocking = static (s, b) => s.Blocking = b;
-    internal static Func<string, IPAddress[]> GetHostAddresses = Dns.GetHostAddresses;
-    internal static Func<string, AddressFamily, IPAddress[]> GetHostAddressesFamily = Dns.GetHostAddresses;
-    internal static Func<string, IPHostEntry> GetHostEntry = Dns.GetHostEntry;
-
     private static bool s_accessorsBroken;
 
     /// <summary>
@@ -122,7 +92,7 @@ internal static class NativeSocket
     internal static bool IsInternallyNonBlocking(Socket s) => !WillBlockInternalField(s);
 
     /// <summary>Puts the OS socket in non-blocking mode through the BCL, so its own calls report WouldBlock instead of waiting.</summary>
-    internal static void GoNonBlocking(Socket s) => SetBlocking(s, false); // throws ObjectDisposedException for a closed socket
+    internal static void GoNonBlocking(Socket s) => IoPatchSeam.SetBlocking(s, false); // throws ObjectDisposedException for a closed socket
 
     /// <summary>
     /// The user-visible blocking flag (<c>_willBlock</c>). Framework code compiled ahead of time inlines the

@@ -1,8 +1,9 @@
 using System.Reflection;
-using Evergreen.IO.Threading;
+using Evergreen.Internal;
+using Evergreen.IO.Internal;
 using Evergreen.Patching.Internal;
 
-namespace Evergreen.Patching.Green;
+namespace Evergreen.Patching.Replacements;
 
 /// <summary>
 /// Replacements for <see cref="Lock"/> (area "thread"): a green thread that finds a <see cref="Lock"/> taken parks
@@ -29,32 +30,26 @@ namespace Evergreen.Patching.Green;
 /// really tries (<c>State.TryLock</c>). Retrying with the caller's id caused the old hang of
 /// <c>lock-type-green-and-native</c> (every wake re-parked, so the last release left the Lock free, all green waiters
 /// parked and the hub idle in epoll): green-only scenarios hid it because each green contended on its thread's first
-/// Lock use, when the caller's id is still 0. Registered in <c>Patcher.Apply</c> after the Monitor table.</para>
+/// Lock use, when the caller's id is still 0. Applied after the Monitor table (<see cref="PatchTables.All"/>).</para>
 /// </remarks>
 internal static unsafe class LockPatch
 {
-    // What this file replaces:
-    //   Lock.TryEnterSlow(int, ThreadId)  (every contended Enter/EnterScope/lock/TryEnter) → green thread: park greenly
-    //   Lock.Exit(ThreadId) / Lock.Exit()                                                → after release: wake a green waiter
+    // What this file replaces (the patcher applies exactly these rows, after MonitorPatch's):
     private static readonly Type? s_threadId = typeof(Lock).GetNestedType("ThreadId", BindingFlags.NonPublic);
 
-    public static readonly (MethodBase Target, string Replacement)[] Table =
-    [
-        (Find("TryEnterSlow", typeof(int), s_threadId)!, nameof(TryEnterSlow)),
-        (Find("Exit", s_threadId)!, nameof(ExitWithId)),
-        (Find("Exit")!, nameof(Exit)),
-    ];
+    public static readonly PatchRow TryEnterSlowRow = Row("TryEnterSlow", [typeof(int), s_threadId], nameof(TryEnterSlow));
+    public static readonly PatchRow ExitWithIdRow = Row("Exit", [s_threadId], nameof(ExitWithId));
+    public static readonly PatchRow ExitRow = Row("Exit", [], nameof(Exit));
 
-    internal static delegate*<Lock, int, uint, uint> s_tryEnterSlow;
-    internal static delegate*<Lock, uint, void> s_exitWithId;
-    internal static delegate*<Lock, void> s_exit;
+    public static readonly PatchTable Table = new("thread",
+        "`lock` on a System.Threading.Lock: every contended Enter/EnterScope/TryEnter reaches TryEnterSlow, where a green thread parks greenly; both Exits wake a green waiter (the uncontended path stays native)",
+        [TryEnterSlowRow, ExitWithIdRow, ExitRow]);
 
+    private static PatchRow Row(string name, Type?[] parameters, string replacement) =>
+        PatchRow.Method(typeof(Lock), name, parameters, typeof(LockPatch), replacement);
 
     /// <summary>Set while this OS thread is inside the green slow path (its own parking must never park again).</summary>
     [ThreadStatic] private static bool t_inSlowPath;
-
-    private static MethodInfo? Find(string name, params Type?[] parameters) =>
-        parameters.Any(p => p == null) ? null : typeof(Lock).GetMethod(name, ThreadPatch.All, parameters!);
 
     /// <summary>
     /// The runtime's contended path. Returns the (OS) thread id on success, 0 when the timeout passed.
@@ -63,7 +58,7 @@ internal static unsafe class LockPatch
     internal static uint TryEnterSlow(Lock lockObj, int timeoutMs, uint currentThreadId)
     {
         // timeout 0 (TryEnter()) never blocks; off green threads, or inside our own parking, the runtime's path is right.
-        if (timeoutMs == 0 || t_inSlowPath || PassThrough.Native) return s_tryEnterSlow(lockObj, timeoutMs, currentThreadId);
+        if (timeoutMs == 0 || t_inSlowPath || !NativeScope.GreenCaller) return ((delegate*<Lock, int, uint, uint>)TryEnterSlowRow.Original)(lockObj, timeoutMs, currentThreadId);
         return EnterGreen(lockObj, timeoutMs, currentThreadId);
     }
 
@@ -74,7 +69,7 @@ internal static unsafe class LockPatch
         {
             // Recursion and a not-yet-cached thread id are handled by the original (with an id still 0 it also tries
             // the lock; with a cached id it does not: the retries below pass 0 for that).
-            uint id = s_tryEnterSlow(lockObj, 0, currentThreadId);
+            uint id = ((delegate*<Lock, int, uint, uint>)TryEnterSlowRow.Original)(lockObj, 0, currentThreadId);
             if (id != 0) return id;
             long ticks = timeoutMs < 0 ? -1 : Hub.ToTicks(TimeSpan.FromMilliseconds(timeoutMs));
             // Every retry passes an UNINITIALISED id (0): with an initialised id and timeout 0 the original only checks
@@ -83,7 +78,7 @@ internal static unsafe class LockPatch
             // makes the real attempt (State.TryLock). Recursion was settled by the first call. The waiting itself is the
             // same as for lock(object): GreenMonitor's wait list for this object, woken by Released from our Exits.
             uint got = 0;
-            return GreenMonitor.TryEnter(WaitKey(lockObj), _ => (got = s_tryEnterSlow(lockObj, 0, 0)) != 0, ticks) ? got : 0;
+            return GreenMonitor.TryEnter(WaitKey(lockObj), _ => (got = ((delegate*<Lock, int, uint, uint>)TryEnterSlowRow.Original)(lockObj, 0, 0)) != 0, ticks) ? got : 0;
         }
         finally
         {
@@ -99,24 +94,13 @@ internal static unsafe class LockPatch
 
     internal static void ExitWithId(Lock lockObj, uint currentThreadId)
     {
-        s_exitWithId(lockObj, currentThreadId);
+        ((delegate*<Lock, uint, void>)ExitWithIdRow.Original)(lockObj, currentThreadId);
         if (GreenMonitor.AnyEnterWaiters && !lockObj.IsHeldByCurrentThread) GreenMonitor.Released(WaitKey(lockObj));
     }
 
     internal static void Exit(Lock lockObj)
     {
-        s_exit(lockObj);
+        ((delegate*<Lock, void>)ExitRow.Original)(lockObj);
         if (GreenMonitor.AnyEnterWaiters && !lockObj.IsHeldByCurrentThread) GreenMonitor.Released(WaitKey(lockObj));
-    }
-
-    internal static void Bind(string replacement, nint original)
-    {
-        switch (replacement)
-        {
-            case nameof(TryEnterSlow): s_tryEnterSlow = (delegate*<Lock, int, uint, uint>)original; break;
-            case nameof(ExitWithId): s_exitWithId = (delegate*<Lock, uint, void>)original; break;
-            case nameof(Exit): s_exit = (delegate*<Lock, void>)original; break;
-            default: throw new ArgumentException("unknown replacement " + replacement);
-        }
     }
 }

@@ -1,7 +1,7 @@
 using System.Reflection;
 using System.Runtime.CompilerServices;
 
-namespace Evergreen.IO.Threading;
+namespace Evergreen.Patching.Internal;
 
 /// <summary>
 /// Turns an ordinary <see cref="Thread"/> into a green thread when it starts: the real Thread object keeps its

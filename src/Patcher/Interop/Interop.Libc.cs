@@ -1,9 +1,9 @@
 using System.Runtime.InteropServices;
 
-namespace Evergreen.Patching.Internal;
+namespace Evergreen.Patching.Interop;
 
-/// <summary>The patcher's libc entry points.</summary>
-internal static partial class Native
+/// <summary>The patcher's libc entry points (LateCheck reads each socket's address family).</summary>
+internal static partial class Libc
 {
     private const int SOL_SOCKET = 1, SO_DOMAIN = 39;
 

@@ -1,13 +1,11 @@
-using Evergreen.Internal;
-
-namespace Evergreen.IO.Threading;
+namespace Evergreen.Internal;
 
 /// <summary>
 /// Green waiting for <c>lock</c>/<see cref="Monitor"/>: where a native thread would sleep in the kernel for a
 /// contended lock, or in <see cref="Monitor.Wait(object, int)"/>, a green thread parks on the hub so the
 /// others keep running. It owns no lock state: ownership stays the runtime's (the thin lock / sync block),
-/// so a lock shared by a green and a native thread stays correct. The monkey patch calls it from its
-/// Monitor detours; it never calls a patched method while holding hub state.
+/// so a lock shared by a green and a native thread stays correct. Its callers are replacements of the runtime's
+/// lock waits (Monitor, Lock); it never calls back into them while holding hub state.
 /// </summary>
 internal static class GreenMonitor
 {

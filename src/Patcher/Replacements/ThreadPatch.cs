@@ -1,0 +1,138 @@
+using System.Reflection;
+using Evergreen.Internal;
+using Evergreen.IO;
+using Evergreen.IO.Internal;
+using Evergreen.Patching.Internal;
+
+namespace Evergreen.Patching.Replacements;
+
+/// <summary>
+/// Replacements for <see cref="Thread"/> (area "thread") and <see cref="Thread.Sleep(int)"/> (area "time").
+/// Every replacement calls the original on a thread that is not green.
+/// </summary>
+internal static unsafe class ThreadPatch
+{
+    // What this file replaces (eventlet's __patched__); the patcher applies exactly these rows.
+    public static readonly PatchRow StartCoreRow = Row("StartCore", [], nameof(StartCore));
+    public static readonly PatchRow JoinRow = Row(nameof(Thread.Join), [], nameof(Join));
+    public static readonly PatchRow JoinMsRow = Row(nameof(Thread.Join), [typeof(int)], nameof(JoinMs));
+    public static readonly PatchRow JoinSpanRow = Row(nameof(Thread.Join), [typeof(TimeSpan)], nameof(JoinSpan));
+    public static readonly PatchRow YieldRow = Row(nameof(Thread.Yield), [], nameof(Yield));
+    public static readonly PatchRow SleepMsRow = Row(nameof(Thread.Sleep), [typeof(int)], nameof(SleepMs));
+    public static readonly PatchRow SleepSpanRow = Row(nameof(Thread.Sleep), [typeof(TimeSpan)], nameof(SleepSpan));
+
+    public static readonly PatchTable ThreadTable = new("thread",
+        "every Start/UnsafeStart overload funnels into StartCore: the new OS thread joins the hub (identity, name, IsBackground, ThreadStatics kept); Join waits greenly (tpool for a native thread); Yield is Green.Sleep(0)",
+        [StartCoreRow, JoinRow, JoinMsRow, JoinSpanRow, YieldRow],
+        connect: static () => HubPatchSeam.StartNativeThread = StartNative);
+
+    public static readonly PatchTable TimeTable = new("time", "Green.Sleep",
+        [SleepMsRow, SleepSpanRow],
+        connect: static () => HubPatchSeam.Sleep = SleepNative);
+
+    private static PatchRow Row(string name, Type[] parameters, string replacement) =>
+        PatchRow.Method(typeof(Thread), name, parameters, typeof(ThreadPatch), replacement);
+
+    /// <summary>How the hub starts its own OS threads (workers, tpool, watchdog) once Thread.Start is patched: natively.</summary>
+    private static void StartNative(Thread thread)
+    {
+        using (NativeScope.Enter()) thread.Start();
+    }
+
+    /// <summary>How a thread that is not green sleeps in <see cref="Evergreen.Green.Sleep(TimeSpan)"/> once Thread.Sleep is patched.</summary>
+    private static void SleepNative(TimeSpan t)
+    {
+        using (NativeScope.Enter()) SleepSpan(t);
+    }
+
+    internal static void StartCore(Thread thread)
+    {
+        if (!NativeScope.GreenCaller || IsRuntimeThread(thread)) { ((delegate*<Thread, void>)StartCoreRow.Original)(thread); return; }
+        GreenThreadStart.Prepare(thread);
+        try
+        {
+            ((delegate*<Thread, void>)StartCoreRow.Original)(thread);
+        }
+        catch
+        {
+            GreenThreadStart.StartFailed(thread);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The runtime starts its own threads lazily, from whatever thread first needs them — often a green one: the
+    /// thread pool (".NET TP Worker", ".NET TP Gate"), the timer thread (".NET Timer"), long-running tasks. They must
+    /// stay native: adopted as green threads they would block natively while holding the baton and freeze the hub
+    /// (seen: the first System.Threading.Timer, e.g. Npgsql's pool pruning, hung the service example). The runtime
+    /// names them before starting them; thread-pool threads are also flagged.
+    /// </summary>
+    private static bool IsRuntimeThread(Thread thread) =>
+        thread.IsThreadPoolThread || (thread.Name is { } n && n.StartsWith(".NET ", StringComparison.Ordinal));
+
+    internal static void Join(Thread thread)
+    {
+        if (!NativeScope.GreenCaller) { ((delegate*<Thread, void>)JoinRow.Original)(thread); return; }
+        JoinGreen(thread, -1);
+    }
+
+    internal static bool JoinMs(Thread thread, int millisecondsTimeout)
+    {
+        if (!NativeScope.GreenCaller) return ((delegate*<Thread, int, bool>)JoinMsRow.Original)(thread, millisecondsTimeout);
+        ArgumentOutOfRangeException.ThrowIfLessThan(millisecondsTimeout, -1);
+        return JoinGreen(thread, millisecondsTimeout);
+    }
+
+    internal static bool JoinSpan(Thread thread, TimeSpan timeout)
+    {
+        if (!NativeScope.GreenCaller) return ((delegate*<Thread, TimeSpan, bool>)JoinSpanRow.Original)(thread, timeout);
+        long ms = (long)timeout.TotalMilliseconds;
+        if (ms < -1 || ms > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(timeout));
+        return JoinGreen(thread, (int)ms);
+    }
+
+    private static bool JoinGreen(Thread thread, int ms)
+    {
+        if (thread == Thread.CurrentThread) throw new ThreadStateException("A thread cannot join itself.");
+        if (GreenThreadStart.DoneEvent(thread) is { } done)
+            return ms < 0 ? WaitForever(done) : done.Wait(TimeSpan.FromMilliseconds(ms));
+        // A native thread: wait for it on a tpool thread so the hub keeps running.
+        var t = thread;
+        return Tpool.Execute(() => { using (NativeScope.Enter()) return ((delegate*<Thread, int, bool>)JoinMsRow.Original)(t, ms); });
+    }
+
+    private static bool WaitForever(Event done)
+    {
+        done.Wait();
+        return true;
+    }
+
+    internal static bool Yield()
+    {
+        if (!NativeScope.GreenCaller) return ((delegate*<bool>)YieldRow.Original)();
+        Evergreen.Green.Sleep(0);
+        return true;
+    }
+
+    internal static void SleepMs(int millisecondsTimeout)
+    {
+        if (!NativeScope.GreenCaller) { ((delegate*<int, void>)SleepMsRow.Original)(millisecondsTimeout); return; }
+        Evergreen.Green.Sleep(millisecondsTimeout);
+    }
+
+    internal static void SleepSpan(TimeSpan timeout)
+    {
+        if (!NativeScope.GreenCaller)
+        {
+            // Not through SleepSpanRow.Original: Sleep(TimeSpan)'s body opens with a call through a ReadyToRun import cell, which
+            // the trampoline emulates; while that cell is unbound, the runtime's delay-load stub decodes its call site
+            // from the return address, i.e. from the bytes the detour overwrote, and passed garbage (docs/detours.md).
+            // The original does exactly this conversion (WaitHandle.ToTimeoutMilliseconds) and calls Sleep(int).
+            long ms = (long)timeout.TotalMilliseconds;
+            if (ms < -1 || ms > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout must be -1 ms (infinite) or between 0 and Int32.MaxValue ms.");
+            ((delegate*<int, void>)SleepMsRow.Original)((int)ms);
+            return;
+        }
+        Evergreen.Green.Sleep(timeout);
+    }
+}
