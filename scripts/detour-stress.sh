@@ -23,7 +23,7 @@ for t in "${targets[@]}"; do
     out=$(ulimit -c 0; timeout 300 dotnet "$child" "$t:cycles:$CYCLES" 2>&1)
     rc=$?
     if [ $rc -ne 0 ] || [ "$(tail -n1 <<<"$out")" != pass ]; then
-      crashed=$((crashed + 1)); echo "  $t: exit $rc: $(tail -n3 <<<"$out" | tr '\n' ' ')" >&2; continue
+      crashed=$((crashed + 1)); echo "  $t: exit $rc: $( (grep -m1 FAIL <<<"$out" || tail -n3 <<<"$out") | tr '\n' ' ' | cut -c1-400)" >&2; continue
     fi
     line=$(grep '^cycles:' <<<"$out")
     applies+=("$(sed -n 's/.*apply µs median \([0-9]*\) max.*/\1/p' <<<"$line")")

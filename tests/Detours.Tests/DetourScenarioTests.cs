@@ -36,13 +36,13 @@ public sealed class DetourScenarioTests
     /// <summary>Points 1, 3, 4: callers before/after/framework redirected, original behaves, undo restores.</summary>
     [Theory]
     [MemberData(nameof(Targets))]
-    public void Basic(string target) => ChildProcess.AssertPass($"{target}:basic");
+    public void Basic(string target) => DetoursChild.AssertPass($"{target}:basic");
 
     /// <summary>Point 2: 2 million hot calls stay redirected under each runtime setting.</summary>
     [Theory]
     [MemberData(nameof(HotMatrix))]
     public void Hot(string target, string variable, string value)
-        => ChildProcess.AssertPass($"{target}:hot", variable.StartsWith('(') ? [] : [(variable, value)]);
+        => DetoursChild.AssertPass($"{target}:hot", variable.StartsWith('(') ? [] : [(variable, value)]);
 
     /// <summary>Targets × settings for <see cref="Hot"/>.</summary>
     public static TheoryData<string, string, string> HotMatrix()
@@ -62,7 +62,7 @@ public sealed class DetourScenarioTests
     /// <summary>Point 5: patching while 4 threads hammer the target.</summary>
     [Theory]
     [MemberData(nameof(RaceTargets))]
-    public void Race(string target) => ChildProcess.AssertPass($"{target}:race");
+    public void Race(string target) => DetoursChild.AssertPass($"{target}:race");
 
     /// <summary>
     /// Issue 9: 20 applies and undoes while 8 threads call the target, for every target (crash-safety holds even where
@@ -70,21 +70,30 @@ public sealed class DetourScenarioTests
     /// </summary>
     [Theory]
     [MemberData(nameof(Targets))]
-    public void ApplyAndUndoUnderLoad(string target) => ChildProcess.AssertPass($"{target}:cycles:20");
+    public void ApplyAndUndoUnderLoad(string target) => DetoursChild.AssertPass($"{target}:cycles:20");
 
     /// <summary>A thread stopped inside the bytes being replaced resumes at its fixup; the next call runs the new bytes.</summary>
     [Fact]
-    public void WorldStopMovesAThreadOutOfTheWrite() => ChildProcess.AssertPass("world-stop");
+    public void WorldStopMovesAThreadOutOfTheWrite() => DetoursChild.AssertPass("world-stop");
 
     /// <summary>No page of a patched body, trampoline, or JIT-hook-patched body is left rwx.</summary>
     [Fact]
-    public void NoRwxPages() => ChildProcess.AssertPass("rwx");
+    public void NoRwxPages() => DetoursChild.AssertPass("rwx");
 
     /// <summary>A failing batch undoes what it wrote and names the failing target.</summary>
     [Fact]
-    public void BatchRollsBack() => ChildProcess.AssertPass("batch-rollback");
+    public void BatchRollsBack() => DetoursChild.AssertPass("batch-rollback");
 
     /// <summary>Null, mismatched and unsupported targets are rejected through the engine.</summary>
     [Fact]
-    public void BadInputIsRejected() => ChildProcess.AssertPass("bad-input");
+    public void BadInputIsRejected() => DetoursChild.AssertPass("bad-input");
+}
+
+/// <summary>Evergreen.Detours.Child through the shared runner (tests/Shared/ChildProcess.cs).</summary>
+internal static class DetoursChild
+{
+    private static readonly string s_dll = Path.Combine(AppContext.BaseDirectory, "Evergreen.Detours.Child.dll");
+
+    internal static void AssertPass(string scenario, params (string Name, string Value)[] environment)
+        => Evergreen.Testing.ChildProcess.AssertPass(s_dll, scenario, environment);
 }
