@@ -31,6 +31,13 @@ internal static class Program
             }
             Patcher.MonkeyPatch();
             StartWatchdog(scenario);
+            if (scenario.StartsWith("diff-", StringComparison.Ordinal))
+            {
+                Scenarios.RunDifferential(scenario);
+                Console.WriteLine("pass");
+                return 0;
+            }
+
             return Scenarios.Run(scenario);
         }
         catch (Exception ex) when (ex is not LatePatchException || !scenario.StartsWith("late"))

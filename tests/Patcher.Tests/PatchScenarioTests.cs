@@ -13,12 +13,12 @@ public class PatchScenarioTests(ITestOutputHelper output)
     private const int SkipExitCode = 3;
 
     // tests/Patcher.Tests/bin/<cfg>/net10.0 → tests/Patcher.Child/bin/<cfg>/net10.0
-    private static readonly string s_child = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..",
+    internal static readonly string ChildDll = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..",
         "Patcher.Child", "bin", new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name, "net10.0", "Evergreen.Patcher.Child.dll"));
 
     private void AssertPass(string scenario, params (string Name, string Value)[] environment)
     {
-        var result = ChildProcess.Run(s_child, scenario, environment);
+        var result = ChildProcess.Run(ChildDll, scenario, environment);
         output.WriteLine(result.ToString());
         Assert.True(result.Passed, result.ToString());
     }
@@ -64,7 +64,7 @@ public class PatchScenarioTests(ITestOutputHelper output)
     [SkippableFact]
     public void NpgsqlSyncApiIsGreen()
     {
-        var result = ChildProcess.Run(s_child, "npgsql-green");
+        var result = ChildProcess.Run(ChildDll, "npgsql-green");
         output.WriteLine(result.ToString());
         if (result.ExitCode == SkipExitCode)
         {

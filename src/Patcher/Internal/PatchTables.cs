@@ -17,6 +17,7 @@ internal static class PatchTables
         ThreadPatch.ThreadTable,
         MonitorPatch.Table,
         LockPatch.Table,
+        WaitHandlePatch.Table,
         SocketPatch.SocketTable,
         SocketPatch.SelectTable,
         OsPatch.Table,

@@ -1,0 +1,117 @@
+using System.Reflection;
+using Evergreen.Internal;
+using Evergreen.IO.Internal;
+using Evergreen.Patching.Internal;
+
+namespace Evergreen.Patching.Replacements;
+
+/// <summary>
+/// Replacements for the kernel-style waits of System.Threading (area "thread"): WaitOne/WaitAny/WaitAll/SignalAndWait
+/// of an <see cref="EventWaitHandle"/> (AutoResetEvent, ManualResetEvent), <see cref="Semaphore"/> or
+/// <see cref="Mutex"/>, and what is built on them — ReaderWriterLockSlim's waits, HttpListener.GetContext, an
+/// IAsyncResult's AsyncWaitHandle. On a green thread the wait is green (<see cref="GreenHandleWait"/>: the runtime's own
+/// wait with a zero timeout, tried between green parks, so every semantic stays the runtime's: auto-reset, counts,
+/// mutex ownership by this OS thread, abandonment); Set/Release/ReleaseMutex also wake green waiters of the handle.
+/// </summary>
+/// <remarks>
+/// Depth: the private <c>WaitOneCore</c>/<c>WaitMultipleIgnoringSyncContextCore</c> under these are one-line wrappers of
+/// the QCall that ReadyToRun CoreLib inlines into their callers (a detour there was never reached: measured, every
+/// patched waiter froze the hub). <c>WaitOneNoCheck</c> and the span <c>WaitMultiple</c> hold try/finally blocks and are
+/// called, not inlined; every public WaitOne/WaitAny/WaitAll overload reaches them.
+/// </remarks>
+internal static unsafe class WaitHandlePatch
+{
+    private const BindingFlags Any = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static | BindingFlags.Instance;
+
+    // NativeRuntimeEventSource.WaitHandleWaitSourceMap, a non-public byte enum (the replacement spells it as byte).
+    private static readonly Type? s_waitSource =
+        typeof(WaitHandle).GetMethods(Any).FirstOrDefault(m => m.Name == "WaitOneNoCheck")?.GetParameters().LastOrDefault()?.ParameterType;
+
+    // What this file replaces (the patcher applies exactly these rows, after LockPatch's):
+    public static readonly PatchRow WaitOneRow = PatchRow.Method(typeof(WaitHandle), "WaitOneNoCheck",
+        [typeof(int), typeof(bool), typeof(object), s_waitSource], typeof(WaitHandlePatch), nameof(WaitOne));
+    public static readonly PatchRow WaitMultipleRow = PatchRow.Method(typeof(WaitHandle), "WaitMultiple",
+        [typeof(ReadOnlySpan<WaitHandle>), typeof(bool), typeof(int)], typeof(WaitHandlePatch), nameof(WaitMultiple));
+    public static readonly PatchRow SignalAndWaitRow = PatchRow.Method(typeof(WaitHandle), nameof(WaitHandle.SignalAndWait),
+        [typeof(WaitHandle), typeof(WaitHandle), typeof(int), typeof(bool)], typeof(WaitHandlePatch), nameof(SignalAndWait));
+    public static readonly PatchRow SetRow = PatchRow.Method(typeof(EventWaitHandle), nameof(EventWaitHandle.Set), [], typeof(WaitHandlePatch), nameof(Set));
+    public static readonly PatchRow ReleaseRow = PatchRow.Method(typeof(Semaphore), "ReleaseCore", [typeof(int)], typeof(WaitHandlePatch), nameof(ReleaseCore));
+    public static readonly PatchRow ReleaseMutexRow = PatchRow.Method(typeof(Mutex), nameof(Mutex.ReleaseMutex), [], typeof(WaitHandlePatch), nameof(ReleaseMutex));
+
+    public static readonly PatchTable Table = new("thread",
+        "WaitHandle waits (WaitOne, WaitAny, WaitAll, SignalAndWait) on events, semaphores and mutexes — ReaderWriterLockSlim, HttpListener.GetContext and IAsyncResult waits included — park greenly between zero-timeout tries of the runtime's wait; Set/Release/ReleaseMutex wake green waiters",
+        [WaitOneRow, WaitMultipleRow, SignalAndWaitRow, SetRow, ReleaseRow, ReleaseMutexRow]);
+
+    internal static bool WaitOne(WaitHandle self, int millisecondsTimeout, bool useTrivialWaits, object? associatedObject, byte waitSource)
+    {
+        var original = (delegate*<WaitHandle, int, bool, object?, byte, bool>)WaitOneRow.Original;
+        if (!NativeScope.GreenCaller || millisecondsTimeout == 0)
+        {
+            return original(self, millisecondsTimeout, useTrivialWaits, associatedObject, waitSource);
+        }
+
+        if (original(self, 0, useTrivialWaits, associatedObject, waitSource))
+        {
+            return true;
+        }
+
+        return GreenHandleWait.Wait(self.SafeWaitHandle.DangerousGetHandle(), millisecondsTimeout, (self, useTrivialWaits, associatedObject, waitSource),
+            static s => ((delegate*<WaitHandle, int, bool, object?, byte, bool>)WaitOneRow.Original)(s.self, 0, s.useTrivialWaits, s.associatedObject, s.waitSource)
+                ? 0 : GreenHandleWait.WaitTimeout) != GreenHandleWait.WaitTimeout;
+    }
+
+    internal static int WaitMultiple(ReadOnlySpan<WaitHandle> handles, bool waitAll, int millisecondsTimeout)
+    {
+        var original = (delegate*<ReadOnlySpan<WaitHandle>, bool, int, int>)WaitMultipleRow.Original;
+        if (!NativeScope.GreenCaller || millisecondsTimeout == 0)
+        {
+            return original(handles, waitAll, millisecondsTimeout);
+        }
+
+        return GreenHandleWait.Wait(0, millisecondsTimeout, (handles.ToArray(), waitAll),
+            static s => ((delegate*<ReadOnlySpan<WaitHandle>, bool, int, int>)WaitMultipleRow.Original)(s.Item1, s.waitAll, 0));
+    }
+
+    internal static bool SignalAndWait(WaitHandle toSignal, WaitHandle toWaitOn, int millisecondsTimeout, bool exitContext)
+    {
+        var original = (delegate*<WaitHandle, WaitHandle, int, bool, bool>)SignalAndWaitRow.Original;
+        if (!NativeScope.GreenCaller || millisecondsTimeout == 0)
+        {
+            return original(toSignal, toWaitOn, millisecondsTimeout, exitContext);
+        }
+
+        // The signal and a first try in one runtime call (its argument checks and errors — a semaphore past its
+        // maximum, a mutex not owned — come out as they would); then the green wait on the second handle.
+        bool acquired = original(toSignal, toWaitOn, 0, exitContext);
+        WakeWaiters(toSignal);
+        return acquired || toWaitOn.WaitOne(millisecondsTimeout);
+    }
+
+    internal static bool Set(EventWaitHandle self)
+    {
+        bool result = ((delegate*<EventWaitHandle, bool>)SetRow.Original)(self);
+        WakeWaiters(self);
+        return result;
+    }
+
+    internal static int ReleaseCore(Semaphore self, int releaseCount)
+    {
+        int previous = ((delegate*<Semaphore, int, int>)ReleaseRow.Original)(self, releaseCount);
+        WakeWaiters(self);
+        return previous;
+    }
+
+    internal static void ReleaseMutex(Mutex self)
+    {
+        ((delegate*<Mutex, void>)ReleaseMutexRow.Original)(self);
+        WakeWaiters(self);
+    }
+
+    private static void WakeWaiters(WaitHandle handle)
+    {
+        if (GreenHandleWait.AnyWaiters)
+        {
+            GreenHandleWait.Signalled(handle.SafeWaitHandle.DangerousGetHandle());
+        }
+    }
+}
