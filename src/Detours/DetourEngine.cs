@@ -5,7 +5,7 @@ namespace Evergreen.Detours;
 /// <summary>The built-in detour engine.</summary>
 public static class DetourEngine
 {
-    private static NativeDetourEngine? s_default;
+    private static BodyDetourEngine? s_default;
     private static PlatformNotSupportedException? s_failure;
     private static readonly object s_initGate = new();
 
@@ -35,7 +35,7 @@ public static class DetourEngine
 
                 try
                 {
-                    s_default ??= NativeDetourEngine.Create();
+                    s_default ??= BodyDetourEngine.Create();
                 }
                 catch (PlatformNotSupportedException e)
                 {

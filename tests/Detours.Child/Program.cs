@@ -210,7 +210,7 @@ internal static partial class Program
             c.Before();
         }
 
-        var detours = cases.SelectMany(ApplyCase).Cast<NativeDetour>().ToList();
+        var detours = cases.SelectMany(ApplyCase).Cast<BodyDetour>().ToList();
         PassThrough = false;
         for (int i = 0; i < 200_000; i++)
         {

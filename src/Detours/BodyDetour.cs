@@ -6,8 +6,8 @@ using Evergreen.Detours.X64;
 
 namespace Evergreen.Detours;
 
-/// <summary>One body detour of <see cref="NativeDetourEngine"/>. State changes happen under the engine's lock.</summary>
-internal sealed class NativeDetour : IDetour
+/// <summary>One body detour of <see cref="BodyDetourEngine"/>. State changes happen under the engine's lock.</summary>
+internal sealed class BodyDetour : IDetour
 {
     private const int MaxBodyRechecks = 4;
 
@@ -21,13 +21,13 @@ internal sealed class NativeDetour : IDetour
     private bool _wasNotInline;
     private volatile bool _applied;
 
-    internal NativeDetour(NativeDetourEngine engine, MethodBase target, MethodInfo replacement, bool isNative,
+    internal BodyDetour(BodyDetourEngine engine, MethodBase target, MethodInfo replacement, bool isFCall,
         nint entry, nint body, nint destination, Trampoline trampoline, byte[] original)
     {
         Engine = engine;
         Target = target;
         Replacement = replacement;
-        IsNative = isNative;
+        IsFCall = isFCall;
         _entry = entry;
         _body = body;
         _destination = destination;
@@ -35,10 +35,10 @@ internal sealed class NativeDetour : IDetour
         _original = original;
     }
 
-    internal NativeDetourEngine Engine { get; }
+    internal BodyDetourEngine Engine { get; }
 
     /// <summary>The target is an FCall whose native body in libcoreclr is patched (no JIT hook, never re-compiled).</summary>
-    internal bool IsNative { get; }
+    internal bool IsFCall { get; }
 
     /// <summary>The body patched first (the one <see cref="Original"/> continues into).</summary>
     internal nint Body => _body;
@@ -80,7 +80,7 @@ internal sealed class NativeDetour : IDetour
         Engine.TrackApplied(this, applied: true);
         try
         {
-            if (!IsNative)
+            if (!IsFCall)
             {
                 _jitSlot = JitHook.Register(Target.MethodHandle.Value, _destination);
                 _wasNotInline = MethodDescFlags.SetNotInline(Target.MethodHandle);
@@ -102,7 +102,7 @@ internal sealed class NativeDetour : IDetour
     internal void CompleteLocked()
     {
         Remember(_body, _original, _trampoline.Patch);
-        if (!IsNative)
+        if (!IsFCall)
         {
             // Tier-up may publish a body between our look at the entry and the moment the JIT hook saw the target
             // (a compile already past its registry check): re-resolve the entry and patch what it leads to.

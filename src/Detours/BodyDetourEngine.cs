@@ -13,18 +13,18 @@ namespace Evergreen.Detours;
 /// FCall in libcoreclr) with a jump to the replacement, and keeps managed targets patched across tiering with
 /// <see cref="JitHook"/>.
 /// </summary>
-internal sealed class NativeDetourEngine : IDetourEngine
+internal sealed class BodyDetourEngine : IDetourEngine
 {
     private readonly EngineLock _lock = new();
-    private readonly Dictionary<nint, NativeDetour> _appliedByMethod = new();
+    private readonly Dictionary<nint, BodyDetour> _appliedByMethod = new();
     private readonly HashSet<nint> _patchedBodies = new();
 
-    private NativeDetourEngine()
+    private BodyDetourEngine()
     {
     }
 
     /// <summary>Runs every start-up check in order; the first failure throws before anything of a target is written.</summary>
-    internal static NativeDetourEngine Create()
+    internal static BodyDetourEngine Create()
     {
         PlatformGuard.ThrowIfUnsupported(PlatformGuard.Current);
         if (!MethodDescFlags.Verify())
@@ -35,7 +35,7 @@ internal sealed class NativeDetourEngine : IDetourEngine
 
         WorldStop.EnsureInitialized();
         JitHook.Install();
-        return new NativeDetourEngine();
+        return new BodyDetourEngine();
     }
 
     /// <inheritdoc />
@@ -51,7 +51,7 @@ internal sealed class NativeDetourEngine : IDetourEngine
 
         SignatureMatcher.ThrowIfMismatch(target, replacement);
 
-        bool isNative = (target.MethodImplementationFlags & MethodImplAttributes.InternalCall) != 0;
+        bool isFCall = (target.MethodImplementationFlags & MethodImplAttributes.InternalCall) != 0;
         PrepareCode(target);
         RuntimeHelpers.PrepareMethod(replacement.MethodHandle);
         nint destination = replacement.MethodHandle.GetFunctionPointer();
@@ -66,7 +66,7 @@ internal sealed class NativeDetourEngine : IDetourEngine
                 throw new DetourException(target, "already detoured by this engine; undo the existing detour first");
             }
 
-            var region = CheckBody(target, body, isNative);
+            var region = CheckBody(target, body, isFCall);
             Trampoline trampoline;
             try
             {
@@ -79,7 +79,7 @@ internal sealed class NativeDetourEngine : IDetourEngine
 
             byte[] original = new byte[trampoline.PatchLength];
             Marshal.Copy(body, original, 0, original.Length);
-            return new NativeDetour(this, target, replacement, isNative, entry, body, destination, trampoline, original);
+            return new BodyDetour(this, target, replacement, isFCall, entry, body, destination, trampoline, original);
         }
         finally
         {
@@ -124,10 +124,10 @@ internal sealed class NativeDetourEngine : IDetourEngine
     public void ApplyAll(IReadOnlyList<IDetour> prepared)
     {
         ArgumentNullException.ThrowIfNull(prepared);
-        var detours = new NativeDetour[prepared.Count];
+        var detours = new BodyDetour[prepared.Count];
         for (int i = 0; i < prepared.Count; i++)
         {
-            detours[i] = prepared[i] as NativeDetour ?? throw new ArgumentException($"element {i} is not a detour of this engine", nameof(prepared));
+            detours[i] = prepared[i] as BodyDetour ?? throw new ArgumentException($"element {i} is not a detour of this engine", nameof(prepared));
             if (!ReferenceEquals(detours[i].Engine, this))
             {
                 throw new ArgumentException($"element {i} belongs to another engine", nameof(prepared));
@@ -138,10 +138,10 @@ internal sealed class NativeDetourEngine : IDetourEngine
         try
         {
             // One world stop writes every body of the batch; all or nothing.
-            var begun = new List<NativeDetour>(detours.Length);
+            var begun = new List<BodyDetour>(detours.Length);
             var writes = new List<CodeWrite>();
             var fixups = new List<IpFixup>();
-            NativeDetour? current = null;
+            BodyDetour? current = null;
             try
             {
                 foreach (var detour in detours)
@@ -183,10 +183,10 @@ internal sealed class NativeDetourEngine : IDetourEngine
         }
     }
 
-    private static DetourException Wrap(Exception e, NativeDetour detour)
+    private static DetourException Wrap(Exception e, BodyDetour detour)
         => e as DetourException ?? new DetourException(detour.Target, e.Message, e);
 
-    internal void Undo(NativeDetour detour)
+    internal void Undo(BodyDetour detour)
     {
         _lock.Enter();
         try
@@ -203,7 +203,7 @@ internal sealed class NativeDetourEngine : IDetourEngine
     }
 
     /// <summary>Restores every body of <paramref name="detours"/> in one world stop.</summary>
-    private static void RestoreLocked(IReadOnlyList<NativeDetour> detours)
+    private static void RestoreLocked(IReadOnlyList<BodyDetour> detours)
     {
         var writes = new List<CodeWrite>();
         var fixups = new List<IpFixup>();
@@ -246,7 +246,7 @@ internal sealed class NativeDetourEngine : IDetourEngine
         }
     }
 
-    internal void TrackApplied(NativeDetour detour, bool applied)
+    internal void TrackApplied(BodyDetour detour, bool applied)
     {
         nint key = detour.Target.MethodHandle.Value;
         if (applied)
@@ -310,14 +310,14 @@ internal sealed class NativeDetourEngine : IDetourEngine
         }
     }
 
-    private static MemoryRegion CheckBody(MethodBase target, nint body, bool isNative)
+    private static MemoryRegion CheckBody(MethodBase target, nint body, bool isFCall)
     {
         if (!ProcMaps.TryFind(body, out var region) || (region.Protection & Interop.Libc.ProtExec) == 0)
         {
             throw new DetourException(target, $"the body found at 0x{body:X} is not executable memory");
         }
 
-        if (isNative && !region.Path.EndsWith("libcoreclr.so", StringComparison.Ordinal))
+        if (isFCall && !region.Path.EndsWith("libcoreclr.so", StringComparison.Ordinal))
         {
             throw new DetourException(target, $"the FCall's body at 0x{body:X} is not in libcoreclr ({region.Path})");
         }
