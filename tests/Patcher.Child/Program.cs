@@ -31,6 +31,11 @@ internal static class Program
             }
             Patcher.MonkeyPatch();
             StartWatchdog(scenario);
+            if (scenario.StartsWith("exit-", StringComparison.Ordinal))
+            {
+                return Scenarios.RunExit(scenario);
+            }
+
             if (scenario.StartsWith("diff-", StringComparison.Ordinal))
             {
                 Scenarios.RunDifferential(scenario);

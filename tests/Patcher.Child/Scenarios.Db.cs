@@ -221,8 +221,9 @@ internal static partial class Scenarios
 
     /// <summary>
     /// A SQLite function (connection.CreateFunction) called from inside sqlite3_step waits for an event that ANOTHER
-    /// green thread sets. (a) A native wait (ManualResetEvent) on the green thread: the hub is frozen, the other thread
-    /// has not run when the wait gives up at its bound. (b) The same query through Tpool.Execute: green, the other thread
+    /// green thread sets. (a) A ManualResetEvent wait on the green thread: green since the WaitHandle patch (it froze the
+    /// hub before: the other thread had not run when the wait gave up at its bound), even with sqlite3_step's native
+    /// frames below it. (b) The same query through Tpool.Execute: green, the other thread
     /// sets the event and the function returns true. (c) ManualResetEventSlim on the green thread: its wait goes through
     /// the patched Monitor.Wait / Thread.Sleep, so it is green even with sqlite3_step's native frames below it.
     /// </summary>
@@ -231,15 +232,15 @@ internal static partial class Scenarios
         using var conn = new SqliteConnection("Data Source=:memory:");
         conn.Open();
 
-        // (a) frozen
+        // (a) a WaitHandle wait: green
         {
             using var ev = new ManualResetEvent(false);
-            bool otherRan = false, otherRanWhenReturned = true;
-            conn.CreateFunction("wait_native", () => { bool r = ev.WaitOne(2000); otherRanWhenReturned = otherRan; return r; });
+            bool otherRan = false, otherRanWhenReturned = false;
+            conn.CreateFunction("wait_native", () => { bool r = ev.WaitOne(20000); otherRanWhenReturned = otherRan; return r; });
             var other = new Thread(() => { otherRan = true; ev.Set(); });
             other.Start(); // runnable: it runs when this thread next blocks greenly
             long r = Scalar(conn, "SELECT wait_native()");
-            Check(r == 0 && !otherRanWhenReturned, $"(a) native wait on the green thread timed out with the other thread not run (r={r}, ran={otherRanWhenReturned}): frozen hub");
+            Check(r == 1 && otherRanWhenReturned, $"(a) the ManualResetEvent wait inside the callback was green (r={r}, ran={otherRanWhenReturned})");
             other.Join();
             Check(otherRan, "(a) the other thread ran afterwards");
         }

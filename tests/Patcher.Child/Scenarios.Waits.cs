@@ -39,7 +39,9 @@ internal static partial class Scenarios
             case "diff-semaphore": DiffSemaphore(); break;
             case "diff-signalandwait": DiffSignalAndWait(); break;
             case "diff-httplistener": DiffHttpListener(); break;
-            default: throw new ArgumentException("unknown differential scenario " + name);
+            default:
+                if (!RunConformance(name)) throw new ArgumentException("unknown differential scenario " + name);
+                break;
         }
 
         Volatile.Write(ref stop, true);
@@ -272,13 +274,7 @@ internal static partial class Scenarios
     /// <summary>An HttpListener loop on one thread, a new Thread per request, 20 plain-thread HttpClient.Send clients.</summary>
     private static void DiffHttpListener()
     {
-        int port;
-        using (var probe = new TcpListener(IPAddress.Loopback, 0))
-        {
-            probe.Start();
-            port = ((IPEndPoint)probe.LocalEndpoint).Port;
-            probe.Stop();
-        }
+        int port = FreePort();
 
         using var listener = new HttpListener();
         listener.Prefixes.Add($"http://127.0.0.1:{port}/");

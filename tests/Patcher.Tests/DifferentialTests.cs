@@ -19,6 +19,26 @@ public class DifferentialTests(ITestOutputHelper output)
     [InlineData("diff-semaphore")]
     [InlineData("diff-signalandwait")]
     [InlineData("diff-httplistener")]
+    [InlineData("diff-thread-lifecycle")]
+    [InlineData("diff-threadstatic-threadlocal")]
+    [InlineData("diff-monitor-wait-timeout")]
+    [InlineData("diff-bounded-buffer")]
+    [InlineData("diff-barrier-countdown")]
+    [InlineData("diff-slim-primitives")]
+    [InlineData("diff-readerwriterlock")]
+    [InlineData("diff-lazy-interlocked")]
+    [InlineData("diff-blocking-collection")]
+    [InlineData("diff-timer")]
+    [InlineData("diff-tasks-from-threads")]
+    [InlineData("diff-tcp-echo")]
+    [InlineData("diff-socket-timeouts")]
+    [InlineData("diff-poll-select")]
+    [InlineData("diff-udp")]
+    [InlineData("diff-connect-refused")]
+    [InlineData("diff-http-roundtrip")]
+    [InlineData("diff-dns")]
+    [InlineData("diff-process")]
+    [InlineData("diff-anonymous-pipe")]
     public void SameResultPatchedAndUnpatched(string name)
     {
         var plain = ChildProcess.Run(PatchScenarioTests.ChildDll, name, ("EVERGREEN_NO_PATCH", "1"));
@@ -29,6 +49,27 @@ public class DifferentialTests(ITestOutputHelper output)
         Assert.Equal(Observed(plain.Stdout), Observed(patched.Stdout));
         Assert.Contains("ticker advanced", Observed(patched.Stdout));
     }
+
+    /// <summary>Exit code, every line of stdout and the runtime's "Unhandled exception." line agree.</summary>
+    [Theory]
+    [InlineData("exit-code-from-main")]
+    [InlineData("exit-environment-exit-from-thread")]
+    [InlineData("exit-unhandled-on-thread")]
+    [InlineData("exit-foreground-thread-outlives-main")]
+    [InlineData("exit-background-thread-does-not-hold-exit")]
+    public void ExitAsUnpatched(string name)
+    {
+        var plain = ChildProcess.Run(PatchScenarioTests.ChildDll, name, ("EVERGREEN_NO_PATCH", "1"));
+        var patched = ChildProcess.Run(PatchScenarioTests.ChildDll, name);
+        output.WriteLine("unpatched:\n" + plain + "\npatched:\n" + patched);
+        Assert.Equal(plain.ExitCode, patched.ExitCode);
+        Assert.Equal(Lines(plain.Stdout), Lines(patched.Stdout));
+        Assert.Equal(Unhandled(plain.Stderr), Unhandled(patched.Stderr));
+    }
+
+    private static List<string> Lines(string text) => text.Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.Length > 0).ToList();
+
+    private static string? Unhandled(string stderr) => Lines(stderr).FirstOrDefault(l => l.StartsWith("Unhandled exception.", StringComparison.Ordinal));
 
     private static List<string> Observed(string text)
         => text.Split('\n').Where(l => l.StartsWith("out: ", StringComparison.Ordinal)).Select(l => l[5..].Trim()).ToList();

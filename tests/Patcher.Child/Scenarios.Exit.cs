@@ -1,0 +1,44 @@
+// Process exit as plain .NET (issue 11.7 and 11.9): exit codes, Environment.Exit from a thread, an unhandled
+// exception on a thread, foreground and background threads outliving Main. DifferentialTests compares exit code,
+// stdout and the "Unhandled exception." line of stderr between the unpatched and the patched run.
+internal static partial class Scenarios
+{
+    public static int RunExit(string name)
+    {
+        switch (name)
+        {
+            case "exit-code-from-main":
+                Console.WriteLine("main returns 7");
+                return 7;
+            case "exit-environment-exit-from-thread":
+                new Thread(() =>
+                {
+                    Console.WriteLine("thread calls Environment.Exit(5)");
+                    Environment.Exit(5);
+                }).Start();
+                new ManualResetEvent(false).WaitOne(); // never set: the exit ends the wait
+                Console.WriteLine("not reached");
+                return 1;
+            case "exit-unhandled-on-thread":
+                var thrower = new Thread(() => throw new InvalidOperationException("boom on a thread"));
+                thrower.Start();
+                thrower.Join();
+                Console.WriteLine("not reached");
+                return 1;
+            case "exit-foreground-thread-outlives-main":
+                new Thread(() =>
+                {
+                    Thread.Sleep(50);
+                    Console.WriteLine("foreground thread's last line");
+                }).Start();
+                Console.WriteLine("main returns 3");
+                return 3;
+            case "exit-background-thread-does-not-hold-exit":
+                new Thread(() => Thread.Sleep(Timeout.Infinite)) { IsBackground = true }.Start();
+                Console.WriteLine("main returns 4");
+                return 4;
+            default:
+                throw new ArgumentException("unknown exit scenario " + name);
+        }
+    }
+}
