@@ -10,7 +10,7 @@ namespace Evergreen.Detours.Child;
 /// <summary>
 /// Runs one detour scenario per process (patching is one-way for a process) and prints <c>pass</c>, or the failure and
 /// exits 1. Usage: <c>Evergreen.Detours.Child &lt;case&gt;:&lt;basic|hot|race|cycles[:n]&gt;</c> or a named scenario
-/// (<c>rwx</c>, <c>batch-rollback</c>, <c>bad-input</c>, <c>world-stop</c>, <c>list</c>).
+/// (<c>rwx</c>, <c>batch-rollback</c>, <c>bad-input</c>, <c>world-stop</c>, <c>world-stop-blocked</c>, <c>list</c>).
 /// </summary>
 internal static partial class Program
 {
@@ -51,6 +51,9 @@ internal static partial class Program
                 return;
             case "world-stop":
                 WorldStopScenarios.ThreadInsideTheWriteIsMoved();
+                return;
+            case "world-stop-blocked":
+                WorldStopScenarios.ThreadBlockingTheSignalIsExcused();
                 return;
         }
 

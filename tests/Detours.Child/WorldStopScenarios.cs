@@ -42,4 +42,35 @@ internal static unsafe class WorldStopScenarios
         Check(again == 7, $"a call after the write returned {again}, not 7 from the new bytes");
         Console.WriteLine($"spinner moved after {*counter} rounds; new code returns {again}; signal {WorldStop.Signal}");
     }
+
+    [DllImport("libc", EntryPoint = "pthread_sigmask")]
+    private static extern int PthreadSigmask(int how, byte* set, byte* old);
+
+    /// <summary>
+    /// A thread that blocks every signal (as glibc does while a thread starts or exits, where it may wait for a lock a
+    /// stopped thread holds) does not stall the stop: it is excused once the census reads its SigBlk, and the write
+    /// goes ahead. Before the census the write failed after 2 s ("1 thread(s) did not stop").
+    /// </summary>
+    internal static void ThreadBlockingTheSignalIsExcused()
+    {
+        using var blocked = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        var holdout = new Thread(() =>
+        {
+            byte* all = stackalloc byte[128];
+            new Span<byte>(all, 128).Fill(0xFF);
+            Check(PthreadSigmask(0 /* SIG_BLOCK */, all, null) == 0, "pthread_sigmask failed");
+            blocked.Set();
+            release.Wait();
+        });
+        holdout.Start();
+        blocked.Wait();
+        nint page = CodeMemory.AllocateNear(typeof(WorldStopScenarios).TypeHandle.Value);
+        CodeMemory.MakeExecutable(page);
+        WorldStop.Write([new CodeWrite(page, [0xC3])], []);
+        Check(*(byte*)page == 0xC3, "the write did not happen");
+        release.Set();
+        holdout.Join();
+        Console.WriteLine("a thread blocking every signal was excused; the write went ahead");
+    }
 }

@@ -76,6 +76,10 @@ public sealed class DetourScenarioTests
     [Fact]
     public void WorldStopMovesAThreadOutOfTheWrite() => DetoursChild.AssertPass("world-stop");
 
+    /// <summary>A thread that blocks every signal (thread start/exit in glibc) is excused instead of failing the stop.</summary>
+    [Fact]
+    public void WorldStopExcusesAThreadBlockingTheSignal() => DetoursChild.AssertPass("world-stop-blocked");
+
     /// <summary>No page of a patched body, trampoline, or JIT-hook-patched body is left rwx.</summary>
     [Fact]
     public void NoRwxPages() => DetoursChild.AssertPass("rwx");

@@ -43,7 +43,7 @@ internal static unsafe class WorldStop
     private const int Phase = 0;           // int: 0 idle, 1 stopping, 2 releasing
     private const int Arrived = 4;         // int: threads of this generation inside the handler
     private const int Left = 8;            // int: threads that have left the handler after the release
-    private const int Dead = 12;           // int: signalled threads that exited before arriving
+    private const int Excused = 12;        // int: at the last census, threads arrived, exited, or blocking the signal
     private const int Generation = 16;     // long: sent in si_value; stale signals of an aborted stop are ignored
     private const int Pid = 24;            // int
     private const int SignalNumber = 28;   // int
@@ -63,7 +63,9 @@ internal static unsafe class WorldStop
     private const int TimeoutSpec = 128;  // struct timespec { 0, 1 ms }
     private const int SigInfo = 144;      // siginfo_t (128 bytes) sent with rt_tgsigqueueinfo
     private const int TaskPath = 272;     // "/proc/self/task\0"
-    private const int ControlSize = 304;
+    private const int Arrivals = 304;     // byte*: per entry of Tids, 1 once that thread is in the handler
+    private const int StatusPath = 312;   // "/proc/self/task/<tid>/status\0" (48 bytes)
+    private const int ControlSize = 360;
 
     private const int PageEntrySize = 24, WriteEntrySize = 24, FixupEntrySize = 16;
     private const int UcontextRip = 168;  // offsetof(ucontext_t, uc_mcontext.gregs[REG_RIP]) on x86-64 glibc/musl
@@ -106,6 +108,7 @@ internal static unsafe class WorldStop
             *(long*)(control + TimeoutSpec + 8) = 1_000_000;
             *(long*)(control + WaitRounds) = MaxWaitMilliseconds;
             "/proc/self/task\0"u8.CopyTo(new Span<byte>(control + TaskPath, 16));
+            "/proc/self/task/"u8.CopyTo(new Span<byte>(control + StatusPath, 16));
             const int DirentBytes = 32 * 1024;
             *(byte**)(control + DirentBuffer) = (byte*)NativeMemory.Alloc(DirentBytes);
             *(long*)(control + DirentSize) = DirentBytes;
@@ -204,18 +207,22 @@ internal static unsafe class WorldStop
                 *(long*)(c + FixupCount) = fixups.Count;
                 while (true)
                 {
-                    var tids = (int*)NativeMemory.Alloc((nuint)(s_tidCapacity * sizeof(int)));
+                    var tids = (int*)NativeMemory.AllocZeroed((nuint)(s_tidCapacity * sizeof(int)));
+                    var arrivals = (byte*)NativeMemory.AllocZeroed((nuint)s_tidCapacity);
                     long result;
                     try
                     {
                         *(long*)(c + Tids) = (long)tids;
+                        *(long*)(c + Arrivals) = (long)arrivals;
                         *(int*)(c + TidCapacity) = s_tidCapacity;
                         result = s_run(c);
                     }
                     finally
                     {
                         *(long*)(c + Tids) = 0;
+                        *(long*)(c + Arrivals) = 0;
                         NativeMemory.Free(tids);
+                        NativeMemory.Free(arrivals);
                     }
 
                     StopCount++;
@@ -307,6 +314,9 @@ internal static unsafe class WorldStop
         var next = a.CreateLabel();
         var fixedUp = a.CreateLabel();
         var ignore = a.CreateLabel();
+        var findSelf = a.CreateLabel();
+        var markSelf = a.CreateLabel();
+        var counted = a.CreateLabel();
         a.Label(ref handler);
         a.push(rbx);
         a.push(r12);
@@ -318,6 +328,27 @@ internal static unsafe class WorldStop
         a.jne(ignore);                                  // a stale signal of an aborted stop
         a.cmp(__dword_ptr[r13 + Phase], 1);
         a.jne(ignore);
+        // Mark this thread's entry (the writer stores the tid before it sends, so the entry exists; it may be the one
+        // at TidCount, not yet counted), then count: the census reads the marks, the wait loop the count.
+        a.mov(eax, SysGettid);
+        a.syscall();
+        a.mov(rcx, __qword_ptr[r13 + Tids]);
+        a.mov(edx, __dword_ptr[r13 + TidCount]);
+        a.inc(edx);
+        a.cmp(edx, __dword_ptr[r13 + TidCapacity]);
+        a.cmova(edx, __dword_ptr[r13 + TidCapacity]);
+        a.xor(r8d, r8d);
+        a.Label(ref findSelf);
+        a.cmp(r8d, edx);
+        a.jae(counted);
+        a.cmp(__dword_ptr[rcx + (r8 * 4)], eax);
+        a.je(markSelf);
+        a.inc(r8d);
+        a.jmp(findSelf);
+        a.Label(ref markSelf);
+        a.mov(rcx, __qword_ptr[r13 + Arrivals]);
+        a.mov(__byte_ptr[rcx + r8], 1);
+        a.Label(ref counted);
         a.@lock.inc(__dword_ptr[r13 + Arrived]);
         Futex(a, r13 + Arrived, FutexWakePrivate, 1, timeout: false);
         a.Label(ref wait);
@@ -370,6 +401,9 @@ internal static unsafe class WorldStop
         var noCensus = a.CreateLabel();
         var census = a.CreateLabel();
         var censusNext = a.CreateLabel();
+        var excuse = a.CreateLabel();
+        var censusDone = a.CreateLabel();
+        var sigBlocked = a.CreateLabel();
         var allArrived = a.CreateLabel();
         var protect = a.CreateLabel();
         var protectFailed = a.CreateLabel();
@@ -405,7 +439,7 @@ internal static unsafe class WorldStop
         a.mov(__dword_ptr[r12 + TidCount], 0);
         a.mov(__dword_ptr[r12 + Arrived], 0);
         a.mov(__dword_ptr[r12 + Left], 0);
-        a.mov(__dword_ptr[r12 + Dead], 0);
+        a.mov(__dword_ptr[r12 + Excused], 0);
         a.mov(rax, __qword_ptr[r12 + Generation]);
         a.inc(rax);
         a.mov(__qword_ptr[r12 + Generation], rax);
@@ -470,6 +504,8 @@ internal static unsafe class WorldStop
         a.mov(ecx, __dword_ptr[r12 + TidCount]);
         a.cmp(ecx, __dword_ptr[r12 + TidCapacity]);
         a.jae(failCapacity);
+        a.mov(rdi, __qword_ptr[r12 + Tids]);
+        a.mov(__dword_ptr[rdi + (rcx * 4)], r8d);       // before the signal: the handler finds its entry by tid
         a.mov(eax, SysRtTgsigqueueinfo);
         a.mov(edi, __dword_ptr[r12 + Pid]);
         a.mov(esi, r8d);
@@ -480,9 +516,6 @@ internal static unsafe class WorldStop
         a.je(skip);                                     // it exited meanwhile
         a.test(eax, eax);
         a.jnz(failSignal);
-        a.mov(ecx, __dword_ptr[r12 + TidCount]);
-        a.mov(rdi, __qword_ptr[r12 + Tids]);
-        a.mov(__dword_ptr[rdi + (rcx * 4)], r8d);
         a.inc(__dword_ptr[r12 + TidCount]);
         a.inc(r15d);
         a.Label(ref skip);
@@ -498,7 +531,6 @@ internal static unsafe class WorldStop
         a.mov(r14, __qword_ptr[r12 + WaitRounds]);
         a.Label(ref waitLoop);
         a.mov(eax, __dword_ptr[r12 + Arrived]);
-        a.add(eax, __dword_ptr[r12 + Dead]);
         a.cmp(eax, __dword_ptr[r12 + TidCount]);
         a.jae(allArrived);
         a.mov(edx, __dword_ptr[r12 + Arrived]);
@@ -511,25 +543,40 @@ internal static unsafe class WorldStop
         a.jz(failStop);
         a.test(r14d, 15);
         a.jnz(noCensus);
-        // Every 16 rounds: count the signalled threads that no longer exist (they will never arrive).
-        a.mov(__dword_ptr[r12 + Dead], 0);
-        a.mov(rbx, __qword_ptr[r12 + Tids]);
-        a.mov(ebp, __dword_ptr[r12 + TidCount]);
+        // Every 16 rounds, a census of the threads that have not arrived: one that no longer exists never will; one
+        // that blocks the signal (glibc blocks every signal while a thread is created and while it exits, and such a
+        // thread may wait for a lock a stopped thread holds) runs no managed code meanwhile — it takes the pending
+        // signal the moment it unblocks, before running anything else — so it need not be waited for.
+        a.mov(__dword_ptr[r12 + Excused], 0);
+        a.xor(ebx, ebx);
         a.Label(ref census);
-        a.test(ebp, ebp);
-        a.jz(noCensus);
+        a.cmp(ebx, __dword_ptr[r12 + TidCount]);
+        a.jae(censusDone);
+        a.mov(rax, __qword_ptr[r12 + Arrivals]);
+        a.cmp(__byte_ptr[rax + rbx], 0);
+        a.jne(excuse);                                  // arrived
+        a.mov(rax, __qword_ptr[r12 + Tids]);
+        a.mov(ebp, __dword_ptr[rax + (rbx * 4)]);
         a.mov(eax, SysTgkill);
         a.mov(edi, __dword_ptr[r12 + Pid]);
-        a.mov(esi, __dword_ptr[rbx]);
+        a.mov(esi, ebp);
         a.xor(edx, edx);                                // signal 0: existence check only
         a.syscall();
         a.cmp(eax, -Esrch);
-        a.jne(censusNext);
-        a.inc(__dword_ptr[r12 + Dead]);
+        a.je(excuse);
+        a.mov(edi, ebp);
+        a.call(sigBlocked);
+        a.test(eax, eax);
+        a.jz(censusNext);
+        a.Label(ref excuse);
+        a.inc(__dword_ptr[r12 + Excused]);
         a.Label(ref censusNext);
-        a.add(rbx, 4);
-        a.dec(ebp);
+        a.inc(ebx);
         a.jmp(census);
+        a.Label(ref censusDone);
+        a.mov(eax, __dword_ptr[r12 + Excused]);         // arrived or excused, each thread once
+        a.cmp(eax, __dword_ptr[r12 + TidCount]);
+        a.jae(allArrived);
         a.Label(ref noCensus);
         a.jmp(waitLoop);
         a.Label(ref allArrived);
@@ -668,11 +715,124 @@ internal static unsafe class WorldStop
         a.jmp(release);
         a.Label(ref failStop);
         a.mov(eax, __dword_ptr[r12 + TidCount]);
-        a.sub(eax, __dword_ptr[r12 + Arrived]);
-        a.sub(eax, __dword_ptr[r12 + Dead]);
+        a.sub(eax, __dword_ptr[r12 + Excused]);
         a.mov(__qword_ptr[r12 + Detail], rax);
         a.mov(__qword_ptr[rsp], NotStopped);
         a.jmp(release);
+
+        EmitSigBlocked(a, ref sigBlocked);
+    }
+
+    // int sigBlocked(int tid /*edi*/), r12 = control: 1 when /proc/self/task/<tid>/status says the thread blocks the
+    // signal, else 0 (also when the file cannot be read). Clobbers rax, rcx, rdx, rsi, rdi, r8-r11.
+    private static void EmitSigBlocked(Assembler a, ref Label sigBlocked)
+    {
+        var digit = a.CreateLabel();
+        var search = a.CreateLabel();
+        var searchNext = a.CreateLabel();
+        var found = a.CreateLabel();
+        var skipBlank = a.CreateLabel();
+        var blank = a.CreateLabel();
+        var hex = a.CreateLabel();
+        var notDecimal = a.CreateLabel();
+        var haveNibble = a.CreateLabel();
+        var parsed = a.CreateLabel();
+        var no = a.CreateLabel();
+        a.Label(ref sigBlocked);
+        // The path: the prefix is in place; the tid's digits, written backwards at +26, then moved to +16.
+        a.lea(r8, __[r12 + StatusPath + 26]);
+        a.mov(eax, edi);
+        a.mov(ecx, 10);
+        a.Label(ref digit);
+        a.xor(edx, edx);
+        a.div(ecx);
+        a.add(dl, (byte)'0');
+        a.dec(r8);
+        a.mov(__byte_ptr[r8], dl);
+        a.test(eax, eax);
+        a.jnz(digit);
+        a.lea(rdi, __[r12 + StatusPath + 16]);
+        a.mov(rsi, r8);
+        a.lea(rcx, __[r12 + StatusPath + 26]);
+        a.sub(rcx, r8);
+        a.rep.movsb();                                  // forward copy to a lower address: safe when overlapping
+        a.mov(rax, BitConverter.ToUInt64("/status\0"u8));
+        a.mov(__qword_ptr[rdi], rax);
+        a.mov(eax, SysOpenat);
+        a.mov(edi, AtFdCwd);
+        a.lea(rsi, __[r12 + StatusPath]);
+        a.mov(edx, 0x80000);                            // O_RDONLY | O_CLOEXEC
+        a.xor(r10d, r10d);
+        a.syscall();
+        a.test(eax, eax);
+        a.js(no);
+        a.mov(r9d, eax);
+        a.mov(eax, 0);                                  // read
+        a.mov(edi, r9d);
+        a.mov(rsi, __qword_ptr[r12 + DirentBuffer]);
+        a.mov(edx, 4096);
+        a.syscall();
+        a.mov(r10, rax);
+        a.mov(eax, SysClose);
+        a.mov(edi, r9d);
+        a.syscall();
+        a.test(r10, r10);
+        a.jle(no);
+        a.mov(rsi, __qword_ptr[r12 + DirentBuffer]);
+        a.lea(r11, __[rsi + r10 - 8]);                  // last position where "SigBlk:" plus one byte fits
+        a.Label(ref search);
+        a.cmp(rsi, r11);
+        a.ja(no);
+        a.cmp(__dword_ptr[rsi], 0x42676953);            // "SigB"
+        a.jne(searchNext);
+        a.cmp(__word_ptr[rsi + 4], 0x6B6C);             // "lk"
+        a.jne(searchNext);
+        a.cmp(__byte_ptr[rsi + 6], (byte)':');
+        a.je(found);
+        a.Label(ref searchNext);
+        a.inc(rsi);
+        a.jmp(search);
+        a.Label(ref found);
+        a.add(rsi, 7);
+        a.Label(ref skipBlank);
+        a.movzx(eax, __byte_ptr[rsi]);
+        a.cmp(eax, '\t');
+        a.je(blank);
+        a.cmp(eax, ' ');
+        a.jne(hex);
+        a.Label(ref blank);
+        a.inc(rsi);
+        a.jmp(skipBlank);
+        a.Label(ref hex);
+        a.xor(edx, edx);                                // the mask
+        a.mov(ecx, 16);
+        var hexLoop = a.CreateLabel();
+        a.Label(ref hexLoop);
+        a.movzx(eax, __byte_ptr[rsi]);
+        a.sub(eax, '0');
+        a.cmp(eax, 9);
+        a.jbe(haveNibble);
+        a.Label(ref notDecimal);
+        a.movzx(eax, __byte_ptr[rsi]);
+        a.sub(eax, 'a' - 10);
+        a.cmp(eax, 15);
+        a.ja(no);
+        a.Label(ref haveNibble);
+        a.shl(rdx, 4);
+        a.or(rdx, rax);
+        a.inc(rsi);
+        a.dec(ecx);
+        a.jnz(hexLoop);
+        a.Label(ref parsed);
+        a.mov(ecx, __dword_ptr[r12 + SignalNumber]);
+        a.dec(ecx);
+        a.xor(eax, eax);
+        a.bt(rdx, rcx);
+        a.setc(al);
+        a.ret();
+        a.Label(ref no);
+        a.xor(eax, eax);
+        a.ret();
     }
 
     private static void Syscall(Assembler a, int number)
