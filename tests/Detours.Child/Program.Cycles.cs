@@ -43,7 +43,7 @@ internal static partial class Program
 
                 Interlocked.Increment(ref made);
             }
-        })).ToList();
+        }) { IsBackground = true }).ToList(); // a failed scenario exits instead of hanging on its callers
         threads.ForEach(t => t.Start());
         start.SignalAndWait();
 
