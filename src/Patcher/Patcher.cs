@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Reflection;
 using System.Runtime.ExceptionServices;
 using Evergreen.Detours;
+using Evergreen.Internal;
 using Evergreen.Patching.Internal;
 
 namespace Evergreen.Patching;
@@ -154,6 +155,9 @@ public static class Patcher
             PatchRegistry.MarkArea(area);
             log.Information("Patched {Area}: {Targets}", area, PatchRegistry.Targets(area));
         }
+        // Green threads carry the context that keeps an await green only once Task.Wait/.Result wait greenly (the thread
+        // area's Monitor.Wait), and never after a failed batch: see HubPatchSeam.SynchronizationContext.
+        if (o.Thread) HubPatchSeam.SynchronizationContext = GreenSynchronizationContext.Instance;
         foreach (var area in Areas.Where(a => !tables.Any(t => t.Area == a)))
             log.Information("Left unpatched: {Area}", area);
         log.Information("MonkeyPatch applied {Count} detours in {Ms:0.0} ms", prepared.Count, sw.Elapsed.TotalMilliseconds);
