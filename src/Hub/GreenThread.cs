@@ -26,6 +26,7 @@ public class GreenThread
     internal HubTimer? StartTimer;
     internal bool Started;
     internal ulong[]? SavedAffinity;
+    internal SynchronizationContext? SavedContext; // an adopted thread's context before it joined the hub
     internal WaitList.Node? SpareWaitNode;   // reused by WaitList.Wait (one wait at a time)
     internal WakeTimer? WakeTimer;           // reused by Hub.AddWakeTimer
 

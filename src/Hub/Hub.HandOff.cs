@@ -120,6 +120,8 @@ public sealed partial class Hub
         try
         {
             if (g.Pending is { } killedBeforeStart) { g.Pending = null; throw killedBeforeStart; }
+            // Each job starts with the context green threads carry, whatever the worker's last job left behind.
+            SynchronizationContext.SetSynchronizationContext(HubPatchSeam.SynchronizationContext);
             g.RunBody();
         }
         catch (Exception ex)

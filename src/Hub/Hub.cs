@@ -175,6 +175,8 @@ public sealed partial class Hub
     {
         var self = new GreenThread(this, null, name ?? Thread.CurrentThread.Name) { IsAdopted = true, Started = true, Parker = new Parker() };
         self.SavedAffinity = CpuAffinity.PinCurrent();
+        self.SavedContext = SynchronizationContext.Current;
+        if (HubPatchSeam.SynchronizationContext is { } context) SynchronizationContext.SetSynchronizationContext(context);
         t_current = self;
         if (!TryTakeIdleBaton())
         {
@@ -207,6 +209,7 @@ public sealed partial class Hub
             Interlocked.Decrement(ref _alive);
             t_current = null;
             CpuAffinity.Restore(self.SavedAffinity);
+            SynchronizationContext.SetSynchronizationContext(self.SavedContext);
             Guard(() => HandOffLeaving());
         }
     }
@@ -215,29 +218,55 @@ public sealed partial class Hub
     // Spawning
     // ------------------------------------------------------------------------------------------
 
-    internal GreenThread Spawn(Action action, string? name) => Start(new GreenThread(this, action, name), TimeSpan.Zero);
+    internal GreenThread Spawn(Action action, string? name) => Start(new GreenThread(this, action, name), TimeSpan.Zero, t_current != null);
 
-    internal GreenThread<T> Spawn<T>(Func<T> func, string? name) => (GreenThread<T>)Start(new GreenThread<T>(this, func, name), TimeSpan.Zero);
+    internal GreenThread<T> Spawn<T>(Func<T> func, string? name) => (GreenThread<T>)Start(new GreenThread<T>(this, func, name), TimeSpan.Zero, t_current != null);
 
-    internal GreenThread SpawnAfter(TimeSpan delay, Action action, string? name) => Start(new GreenThread(this, action, name), delay);
+    internal GreenThread SpawnAfter(TimeSpan delay, Action action, string? name) => Start(new GreenThread(this, action, name), delay, t_current != null);
 
-    internal GreenThread<T> SpawnAfter<T>(TimeSpan delay, Func<T> func, string? name) => (GreenThread<T>)Start(new GreenThread<T>(this, func, name), delay);
+    /// <summary>
+    /// Runs <paramref name="action"/> as a new green thread, from any thread. Off the hub the spawn itself is posted, so
+    /// it takes a parked worker under the baton (a spawn from outside would start or take a fresh OS thread each time).
+    /// At the OS-thread ceiling the action is dropped and logged: the poster may be a pool thread with nobody to tell.
+    /// </summary>
+    internal void SpawnFromAnyThread(Action action)
+    {
+        if (t_current != null)
+        {
+            Spawn(action, null);
+            return;
+        }
+        Post(() =>
+        {
+            try
+            {
+                Start(new GreenThread(this, action, null), TimeSpan.Zero, holdsBaton: true);
+            }
+            catch (GreenThreadLimitException ex)
+            {
+                Logger.Error(ex, "A callback posted to the green SynchronizationContext was dropped: no OS thread for its green thread");
+            }
+        });
+    }
+
+    internal GreenThread<T> SpawnAfter<T>(TimeSpan delay, Func<T> func, string? name) => (GreenThread<T>)Start(new GreenThread<T>(this, func, name), delay, t_current != null);
 
     /// <summary>
     /// Binds <paramref name="g"/> to an OS thread now (a parked worker, or a new one), so that the OS-thread
     /// ceiling surfaces here, at spawn, as <see cref="GreenThreadLimitException"/>; then queues it.
+    /// <paramref name="holdsBaton"/>: the caller holds the baton (a green thread, or a posted action), so it may take a
+    /// parked worker and queue directly; otherwise both go through a post.
     /// </summary>
-    private GreenThread Start(GreenThread g, TimeSpan delay)
+    private GreenThread Start(GreenThread g, TimeSpan delay, bool holdsBaton)
     {
         if (delay < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(delay), delay, "The delay must not be negative.");
-        bool green = t_current != null;
-        Worker w = green && _idleWorkers.Count > 0 ? _idleWorkers.Pop() : TakeNewWorker();
+        Worker w = holdsBaton && _idleWorkers.Count > 0 ? _idleWorkers.Pop() : TakeNewWorker();
         w.Job = g;
         g.Worker = w;
         g.Parker = w.Parker;
         if (w.SpareWaitNode is { } node) { g.SpareWaitNode = node; w.SpareWaitNode = null; }
         if (w.SpareWakeTimer is { } timer) { timer.Target = g; g.WakeTimer = timer; w.SpareWakeTimer = null; }
-        if (green) { Interlocked.Increment(ref _alive); Schedule(g, delay); }
+        if (holdsBaton) { Interlocked.Increment(ref _alive); Schedule(g, delay); }
         else PostSchedule(g, delay);
         return g;
     }
@@ -264,6 +293,10 @@ public sealed partial class Hub
         var w = new Worker();
         var t = new Thread(() => w.Main(this), 256 * 1024) { IsBackground = true, Name = "evergreen-worker" };
         w.OsThread = t;
+        // A worker serves every green thread in turn, so it starts in the default ExecutionContext: Thread.Start would
+        // give it its creator's AsyncLocals for good (Worker.Main returns to that context after each job).
+        bool suppress = !ExecutionContext.IsFlowSuppressed();
+        var flow = suppress ? ExecutionContext.SuppressFlow() : default;
         try
         {
             HubPatchSeam.StartNativeThread(t);
@@ -273,6 +306,10 @@ public sealed partial class Hub
             throw new GreenThreadLimitException(
                 $"The runtime could not start another OS thread for a green thread ({_osWorkers} alive): {ex.Message}. " +
                 "Raise vm.max_map_count / kernel.pid_max / kernel.threads-max, or keep fewer green threads alive at once.", _osWorkers, ex);
+        }
+        finally
+        {
+            if (suppress) flow.Undo();
         }
         Interlocked.Increment(ref _osWorkers);
         return w;

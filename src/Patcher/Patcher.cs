@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Reflection;
 using System.Runtime.ExceptionServices;
 using Evergreen.Detours;
+using Evergreen.Internal;
 using Evergreen.Patching.Internal;
 
 namespace Evergreen.Patching;
@@ -14,7 +15,8 @@ namespace Evergreen.Patching;
 /// <para><b>What the call does.</b> It detours the chosen areas' BCL methods onto green replacements, makes the calling
 /// (entry) thread a green thread, and then <b>runs your entry point again on it</b>: the nested call of
 /// <c>MonkeyPatch</c> returns at once and your <c>Main</c> continues, green. When that <c>Main</c> returns, the
-/// patcher waits (greenly) for every foreground green thread and ends the process with <c>Main</c>'s exit code.
+/// patcher waits (greenly) for every foreground thread started since the patch, green or native, and ends the process
+/// with <c>Main</c>'s exit code (<c>async Main</c>: its compiler-made entry point waits for the Task, greenly).
 /// The re-entry is how the patched program can end when its last foreground thread does: CoreCLR waits for
 /// foreground threads in native code after <c>Main</c> returns, where a green main thread would hold the baton
 /// forever. So nothing may come before the call in <c>Main</c>.</para>
@@ -154,6 +156,9 @@ public static class Patcher
             PatchRegistry.MarkArea(area);
             log.Information("Patched {Area}: {Targets}", area, PatchRegistry.Targets(area));
         }
+        // Green threads carry the context that keeps an await green only once Task.Wait/.Result wait greenly (the thread
+        // area's Monitor.Wait), and never after a failed batch: see HubPatchSeam.SynchronizationContext.
+        if (o.Thread) HubPatchSeam.SynchronizationContext = GreenSynchronizationContext.Instance;
         foreach (var area in Areas.Where(a => !tables.Any(t => t.Area == a)))
             log.Information("Left unpatched: {Area}", area);
         log.Information("MonkeyPatch applied {Count} detours in {Ms:0.0} ms", prepared.Count, sw.Elapsed.TotalMilliseconds);
@@ -172,8 +177,10 @@ public static class Patcher
             ExceptionDispatchInfo.Capture(tie.InnerException).Throw();
             throw;
         }
+        // Main's int is latched as the exit code and a foreground thread may still change it, as CoreCLR does.
+        if (result is int code) Environment.ExitCode = code;
         GreenThreadStart.WaitForForeground();
-        Environment.Exit(result is int code ? code : Environment.ExitCode);
+        Environment.Exit(Environment.ExitCode);
     }
 
     /// <summary>

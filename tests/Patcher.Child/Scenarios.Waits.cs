@@ -39,6 +39,10 @@ internal static partial class Scenarios
             case "diff-semaphore": DiffSemaphore(); break;
             case "diff-signalandwait": DiffSignalAndWait(); break;
             case "diff-httplistener": DiffHttpListener(); break;
+            case "diff-await-one-at-a-time": DiffAwaitOneAtATime(); break;
+            case "diff-await-result": DiffAwaitResult(); break;
+            case "diff-await-pool": DiffAwaitPool(); break;
+            case "diff-asynclocal": DiffAsyncLocal(); break;
             default:
                 if (!RunConformance(name)) throw new ArgumentException("unknown differential scenario " + name);
                 break;

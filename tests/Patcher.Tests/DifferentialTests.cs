@@ -39,6 +39,10 @@ public class DifferentialTests(ITestOutputHelper output)
     [InlineData("diff-dns")]
     [InlineData("diff-process")]
     [InlineData("diff-anonymous-pipe")]
+    [InlineData("diff-await-one-at-a-time")]
+    [InlineData("diff-await-result")]
+    [InlineData("diff-await-pool")]
+    [InlineData("diff-asynclocal")]
     public void SameResultPatchedAndUnpatched(string name)
     {
         var plain = ChildProcess.Run(PatchScenarioTests.ChildDll, name, ("EVERGREEN_NO_PATCH", "1"));

@@ -19,13 +19,20 @@ internal sealed class Worker
     public void Main(Hub hub)
     {
         CpuAffinity.PinCurrent();
+        var clean = ExecutionContext.Capture()!; // the default context: Hub.CreateWorker started this thread without flow
         while (true)
         {
             Parker.Park();
             Hub.TookBaton();
             var job = Job;
             Job = null;
-            if (job != null) hub.RunJob(job);
+            if (job != null)
+            {
+                hub.RunJob(job);
+                // A job that set an AsyncLocal outside an async method leaves it on the thread; the next job must not see it
+                // (the thread pool resets its threads the same way).
+                ExecutionContext.Restore(clean);
+            }
             hub.WorkerFree(this);
         }
     }

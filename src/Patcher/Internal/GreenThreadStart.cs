@@ -6,8 +6,8 @@ namespace Evergreen.Patching.Internal;
 /// <summary>
 /// Turns an ordinary <see cref="Thread"/> into a green thread when it starts: the real Thread object keeps its
 /// identity, name, <see cref="Thread.IsBackground"/> and ThreadStatics, but its body runs only while it holds
-/// the hub's baton. Used by the monkey patch's Thread.Start; also tracks foreground green threads so the
-/// patched program ends when the last one does.
+/// the hub's baton. Used by the monkey patch's Thread.Start; also remembers every thread started through it, green or
+/// not, so the patched program ends when its last foreground thread does (<see cref="WaitForForeground"/>).
 /// </summary>
 internal static class GreenThreadStart
 {
@@ -18,8 +18,17 @@ internal static class GreenThreadStart
     private static readonly FieldInfo s_startArg = s_startHelper.FieldType.GetField("_startArg", BindingFlags.Instance | BindingFlags.NonPublic)
         ?? throw new PlatformNotSupportedException("Thread.StartHelper._startArg not found (.NET 10 layout expected).");
 
+    // Every thread started through the patched Thread.Start: green ones with their end event, the others (started on
+    // the pool, a native thread, after ConfigureAwait(false)) with none. Weak: a running thread is rooted by the runtime,
+    // so only ended ones drop out. Both tables lock internally; native starters add concurrently.
     private static readonly ConditionalWeakTable<Thread, Event> s_done = new();
-    private static readonly List<Event> s_foreground = new(); // under the baton
+    private static readonly ConditionalWeakTable<Thread, object?> s_native = new();
+
+    /// <summary>
+    /// How often <see cref="WaitForForeground"/> re-reads <see cref="Thread.IsBackground"/> of the thread it waits for:
+    /// how late the exit notices a thread that made itself background while running (plain .NET: at once).
+    /// </summary>
+    private const int ForegroundRecheckMs = 100;
 
     /// <summary>
     /// Rewrites <paramref name="thread"/>'s start delegate so that, once the OS thread runs, it joins the hub as a
@@ -31,8 +40,6 @@ internal static class GreenThreadStart
         var body = (Delegate)s_start.GetValue(helper)!;
         var done = new Event();
         s_done.AddOrUpdate(thread, done);
-        bool foreground = !thread.IsBackground;
-        if (foreground) s_foreground.Add(done);
         var hub = Hub.Instance;
         ThreadStart wrapper = () =>
         {
@@ -47,7 +54,6 @@ internal static class GreenThreadStart
             finally
             {
                 done.Send();
-                if (foreground) s_foreground.Remove(done);
                 hub.Leave(self);
             }
         };
@@ -60,15 +66,45 @@ internal static class GreenThreadStart
     public static void StartFailed(Thread thread)
     {
         Hub.Instance.EndExternalWait();
-        if (s_done.TryGetValue(thread, out var done)) { s_foreground.Remove(done); s_done.Remove(thread); }
+        s_done.Remove(thread);
     }
+
+    /// <summary>Remembers a thread the patched Thread.Start started natively (off the hub), for the exit rule.</summary>
+    public static void StartedNative(Thread thread) => s_native.AddOrUpdate(thread, null);
 
     /// <summary>The end event of a thread started green, or null if it was not.</summary>
     public static Event? DoneEvent(Thread thread) => s_done.TryGetValue(thread, out var e) ? e : null;
 
-    /// <summary>Waits greenly until every foreground green thread has ended (the patched program's exit rule).</summary>
+    /// <summary>
+    /// Waits greenly until no thread started through the patched Thread.Start — green or native, whoever started it — is
+    /// alive and foreground: the patched program's exit rule, the one CoreCLR applies after Main returns.
+    /// A native thread is joined on a tpool thread (the patched Join), so the hub keeps running meanwhile.
+    /// </summary>
     public static void WaitForForeground()
     {
-        while (s_foreground.Count > 0) s_foreground[0].Wait();
+        var self = Thread.CurrentThread;
+        while (NextForeground(self) is { } thread) thread.Join(ForegroundRecheckMs);
+    }
+
+    private static Thread? NextForeground(Thread self)
+    {
+        foreach (var (thread, done) in (IEnumerable<KeyValuePair<Thread, Event>>)s_done)
+            if (thread != self && !done.Ready && IsForeground(thread)) return thread;
+        foreach (var (thread, _) in (IEnumerable<KeyValuePair<Thread, object?>>)s_native)
+            if (thread != self && thread.IsAlive && IsForeground(thread)) return thread;
+        return null;
+    }
+
+    /// <summary>IsBackground, or false for a thread that ended meanwhile (whose state can no longer be read).</summary>
+    private static bool IsForeground(Thread thread)
+    {
+        try
+        {
+            return !thread.IsBackground;
+        }
+        catch (ThreadStateException)
+        {
+            return false;
+        }
     }
 }

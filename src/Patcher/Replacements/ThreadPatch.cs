@@ -22,7 +22,7 @@ internal static unsafe class ThreadPatch
     public static readonly PatchRow SleepSpanRow = Row(nameof(Thread.Sleep), [typeof(TimeSpan)], nameof(SleepSpan));
 
     public static readonly PatchTable ThreadTable = new("thread",
-        "every Start/UnsafeStart overload funnels into StartCore: the new OS thread joins the hub (identity, name, IsBackground, ThreadStatics kept); Join waits greenly (tpool for a native thread); Yield is Green.Sleep(0)",
+        "every Start/UnsafeStart overload funnels into StartCore: the new OS thread joins the hub (identity, name, IsBackground, ThreadStatics kept), and a thread started off the hub is remembered so the exit waits for it while foreground; Join waits greenly (tpool for a native thread); Yield is Green.Sleep(0)",
         [StartCoreRow, JoinRow, JoinMsRow, JoinSpanRow, YieldRow],
         connect: static () => HubPatchSeam.StartNativeThread = StartNative);
 
@@ -47,7 +47,13 @@ internal static unsafe class ThreadPatch
 
     internal static void StartCore(Thread thread)
     {
-        if (!NativeScope.GreenCaller || IsRuntimeThread(thread)) { ((delegate*<Thread, void>)StartCoreRow.Original)(thread); return; }
+        if (IsRuntimeThread(thread)) { ((delegate*<Thread, void>)StartCoreRow.Original)(thread); return; }
+        if (!NativeScope.GreenCaller)
+        {
+            ((delegate*<Thread, void>)StartCoreRow.Original)(thread);
+            GreenThreadStart.StartedNative(thread); // after: a start that throws leaves nothing to wait for
+            return;
+        }
         GreenThreadStart.Prepare(thread);
         try
         {
