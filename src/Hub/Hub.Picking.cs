@@ -34,7 +34,11 @@ public sealed partial class Hub
             }
             next = null;
             if (!mayBlock || Volatile.Read(ref _alive) == 0) return Pick.Nothing;
-            if (_timers.Count == 0 && _fdWaiters == 0 && Volatile.Read(ref _externalWaits) == 0 && Volatile.Read(ref _inbound) == null)
+            // A post pushed after DrainInbound may have had its poller wake consumed by the zero-timeout poll above:
+            // sleeping in the poller now would leave it undelivered until the next timer, I/O or post (a lost wake,
+            // docs/hub.md). A post pushed after this read writes its wake after it, so the poll below sees that wake.
+            if (Volatile.Read(ref _inbound) != null) continue;
+            if (_timers.Count == 0 && _fdWaiters == 0 && Volatile.Read(ref _externalWaits) == 0)
                 return Pick.Deadlock;
             PollIo(MillisUntilNextTimer());
         }

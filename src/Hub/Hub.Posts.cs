@@ -33,6 +33,7 @@ public sealed partial class Hub
                 // Idle hub: take the baton, run the action, and schedule whatever it made runnable.
                 if (Interlocked.CompareExchange(ref _inbound, null, s_idleMarker) != s_idleMarker) continue;
                 TookBaton();
+                NoteNativeHolder();
                 Guard(() => { action(); HandOffLeaving(); });
                 return;
             }

@@ -73,6 +73,33 @@ public sealed partial class Hub
     /// <summary>True while a green thread holds the baton outside the poller (what the blocking detector watches).</summary>
     internal bool IsBusy => !_polling && Volatile.Read(ref _inbound) != s_idleMarker && Volatile.Read(ref _alive) > 0;
 
+    /// <summary>
+    /// What the hub has that is due but not done, for the watchdog: runnable threads, a timer overdue by more than
+    /// <paramref name="overdueTicks"/>, pending posts; null if nothing. Read racily off the baton (counts and the heap's
+    /// top are single words; a stale view only shifts a report by one sample), so a caller must see the same answer
+    /// while <see cref="Progress"/> stands still before it reports.
+    /// </summary>
+    internal string? DueWork(long now, long overdueTicks)
+    {
+        int runnable = _runq.Count;
+        long overdue = _timers.Peek() is { } t ? now - Volatile.Read(ref t.Due) : long.MinValue;
+        var inbound = Volatile.Read(ref _inbound);
+        bool posts = inbound != null && inbound != s_idleMarker;
+        if (runnable == 0 && overdue <= overdueTicks && !posts) return null;
+        var parts = new List<string>(3);
+        if (runnable > 0) parts.Add($"{runnable} green threads runnable");
+        if (overdue > overdueTicks) parts.Add($"a timer overdue by {overdue * 1000 / Stopwatch.Frequency} ms ({_timers.Count} pending)");
+        if (posts) parts.Add("posts from other threads pending");
+        return string.Join(", ", parts);
+    }
+
+    /// <summary>Who has the baton, as the watchdog sees it (racy, for its report only).</summary>
+    internal string BatonState =>
+        Volatile.Read(ref _inbound) == s_idleMarker ? "nobody holds the baton (the hub is idle)"
+        : _polling ? $"OS thread {HolderTid} holds it, asleep in the poller"
+        : Holder is { } g && HolderTid != 0 ? $"green thread {g.Name} (OS thread {HolderTid}) was the last to take it"
+        : $"OS thread {HolderTid}, not green, holds it";
+
     /// <summary>The blocking detector (one per hub; its threshold is <see cref="BlockingDetector.ThresholdMs"/>).</summary>
     internal BlockingDetector Detector => _detector;
 
@@ -80,6 +107,14 @@ public sealed partial class Hub
     internal void NoteRunning(GreenThread g)
     {
         _holder = g;
+        _holderTid = t_tid != 0 ? t_tid : (t_tid = Interop.Libc.gettid());
+        _progress++;
+    }
+
+    /// <summary>Called by a thread that is not green and has just taken the idle baton to run a post.</summary>
+    private void NoteNativeHolder()
+    {
+        _holder = null;
         _holderTid = t_tid != 0 ? t_tid : (t_tid = Interop.Libc.gettid());
         _progress++;
     }

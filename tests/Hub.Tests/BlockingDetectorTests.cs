@@ -74,4 +74,87 @@ public class BlockingDetectorTests
         }
         Assert.Equal(before, Hub.Instance.Detector.Reports);
     }
+
+    private sealed class NoopTimer : HubTimer
+    {
+        public override void Fire(Hub hub) { }
+    }
+
+    /// <summary>
+    /// The hub left idle with a timer pending — the state of the lost wake in issue 11.8 (every green thread parked, no
+    /// one in the poller, a due timer) — is reported as a stall once the timer is overdue for the threshold, with what
+    /// is due and that nobody holds the baton. Built directly: the last green thread leaves while a timer it added is
+    /// not yet due, so the hub goes idle with it (nothing else can reach that state on purpose).
+    /// </summary>
+    [Fact]
+    public void An_idle_hub_with_an_overdue_timer_is_reported_as_a_stall()
+    {
+        var reported = new ManualResetEventSlim();
+        string? message = null;
+        var previousLogger = Hub.Logger;
+        int previousThreshold = BlockingDetector.ThresholdMs;
+        Hub.Logger = new LoggerConfiguration().WriteTo.Sink(new Capture(e =>
+        {
+            var text = e.RenderMessage();
+            if (!text.Contains("made no progress")) return;
+            message ??= text;
+            reported.Set();
+        })).CreateLogger();
+        BlockingDetector.ThresholdMs = 100;
+        long before = Hub.Instance.Detector.StallReports;
+        try
+        {
+            Hub.Run(() => Hub.Instance.AddTimer(new NoopTimer(), Hub.ToTicks(TimeSpan.FromMilliseconds(20))));
+            Assert.True(reported.Wait(TimeSpan.FromSeconds(30)), "no stall report for an idle hub with an overdue timer");
+            Assert.Contains("a timer overdue by", message);
+            Assert.Contains("nobody holds the baton", message);
+            Assert.Equal(before + 1, Hub.Instance.Detector.StallReports);
+        }
+        finally
+        {
+            BlockingDetector.ThresholdMs = previousThreshold;
+            Hub.Logger = previousLogger;
+            Hub.Run(() => Green.Sleep(0)); // fires the leftover timer
+        }
+    }
+
+    /// <summary>
+    /// A thread that is not green took the idle baton to run a post and blocks natively in it: the report says so (it
+    /// named the last green thread before) and lists the posts that pile up meanwhile. With no green thread alive
+    /// this is the stall report; with some, the blocking report: both name the holder as not green.
+    /// </summary>
+    [Fact]
+    public void A_native_thread_holding_the_baton_is_reported_with_what_is_due()
+    {
+        var released = new ManualResetEventSlim();
+        var blocked = new ManualResetEventSlim();
+        string? message = null;
+        var previousLogger = Hub.Logger;
+        int previousThreshold = BlockingDetector.ThresholdMs;
+        Hub.Logger = new LoggerConfiguration().WriteTo.Sink(new Capture(e =>
+        {
+            var text = e.RenderMessage();
+            if (!text.Contains("has held the hub") && !text.Contains("made no progress")) return;
+            message ??= text;
+            released.Set();
+        })).CreateLogger();
+        BlockingDetector.ThresholdMs = 100;
+        try
+        {
+            Hub.Run(() => { }); // the hub exists and is idle
+            var holder = new Thread(() => Hub.Instance.Post(() => { blocked.Set(); released.Wait(TimeSpan.FromSeconds(30)); })) { IsBackground = true };
+            holder.Start();
+            Assert.True(blocked.Wait(TimeSpan.FromSeconds(30)), "the native thread never took the idle baton");
+            Hub.Instance.Post(static () => { }); // pushed behind the holder: pending until it lets go
+            Assert.True(holder.Join(TimeSpan.FromSeconds(60)), "the native holder was never reported");
+            Assert.Contains("not green", message);
+            Assert.Contains("posts from other threads pending", message);
+        }
+        finally
+        {
+            released.Set();
+            BlockingDetector.ThresholdMs = previousThreshold;
+            Hub.Logger = previousLogger;
+        }
+    }
 }

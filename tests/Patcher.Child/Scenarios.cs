@@ -32,6 +32,8 @@ internal static partial class Scenarios
             case "ssl-green": SslGreen(); break;
             case "http-send-green": HttpSendGreen(); break;
             case "npgsql-green": return NpgsqlGreen();
+            case "redis-multiplexed": return RedisMultiplexed();
+            case "wakes-torture": WakesTorture(); break;
             case "sqlite-busy-frozen": SqliteBusyFrozen(); break;
             case "sqlite-busy-tpool": SqliteBusyTpool(); break;
             case "sqlite-function-wait": SqliteFunctionWait(); break;

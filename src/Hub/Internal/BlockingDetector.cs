@@ -8,7 +8,10 @@ namespace Evergreen.Internal;
 /// progress counter; when it has not moved for <see cref="ThresholdMs"/> while the hub is neither idle nor polling, it
 /// logs one warning per episode naming the green thread and what its OS thread is doing in the kernel (state,
 /// wchan, system call) — .NET cannot read another thread's managed stack, but "blocked in read(2)" or "running on the
-/// CPU" already says which kind of mistake it is. <c>EVERGREEN_BLOCK_DETECT_MS</c> sets the threshold (default 1000;
+/// CPU" already says which kind of mistake it is. It also watches the hub when nobody runs green code: if runnable
+/// threads, an overdue timer or posts stay due for the threshold while the hub is idle or asleep in the poller and its
+/// progress counter stands still, a wake-up was lost, and it logs one error per episode saying what is due and who has
+/// the baton (issue 11.8). <c>EVERGREEN_BLOCK_DETECT_MS</c> sets the threshold (default 1000;
 /// 0 turns it off).
 /// </summary>
 internal sealed class BlockingDetector
@@ -36,29 +39,43 @@ internal sealed class BlockingDetector
 
     private void Run()
     {
-        long lastProgress = -1, lastChange = Stopwatch.GetTimestamp();
-        bool reported = false;
+        long lastProgress = -1, lastChange = Stopwatch.GetTimestamp(), dueSince = 0;
+        bool reported = false, stallReported = false;
         while (true)
         {
             int threshold = ThresholdMs;
             Thread.Sleep(threshold == 0 ? 1000 : Math.Clamp(threshold / 4, 10, 250)); // a native thread: a real sleep
             long now = Stopwatch.GetTimestamp();
             long progress = _hub.Progress;
-            if (progress != lastProgress || threshold == 0 || !_hub.IsBusy)
+            if (progress != lastProgress || threshold == 0)
             {
                 lastProgress = progress;
                 lastChange = now;
-                reported = false;
+                dueSince = 0;
+                reported = stallReported = false;
                 continue;
             }
-            double heldMs = (now - lastChange) * 1000.0 / Stopwatch.Frequency;
-            if (reported || heldMs < threshold) continue;
-            reported = true;
-            Report(heldMs);
+            long thresholdTicks = Hub.ToTicks(TimeSpan.FromMilliseconds(threshold));
+            if (_hub.IsBusy)
+            {
+                double heldMs = (now - lastChange) * 1000.0 / Stopwatch.Frequency;
+                if (reported || heldMs < threshold) continue;
+                reported = true;
+                Report(heldMs, _hub.DueWork(now, 0));
+                continue;
+            }
+            // Idle or polling, with no progress: a stall if work stays due meanwhile (a lost wake-up, docs/hub.md).
+            // Seen due at every sample for the threshold, so a post or timer the poller is just waking for is not one.
+            string? due = _hub.DueWork(now, 0);
+            if (due == null) { dueSince = 0; continue; }
+            if (dueSince == 0) dueSince = now;
+            if (stallReported || now - dueSince < thresholdTicks) continue;
+            stallReported = true;
+            ReportStall((now - dueSince) * 1000.0 / Stopwatch.Frequency, due);
         }
     }
 
-    private void Report(double heldMs)
+    private void Report(double heldMs, string? due)
     {
         var holder = _hub.Holder;
         int tid = _hub.HolderTid;
@@ -66,9 +83,25 @@ internal sealed class BlockingDetector
         Interlocked.Increment(ref _reports);
         Hub.Logger.Warning(
             "Green thread {Name} (id {Id}, OS thread {Tid}) has held the hub for {HeldMs:0} ms without a green call: {What}. " +
-            "Every other green thread is stopped meanwhile. A call that blocks natively should be made green (patch its area) " +
+            "Every other green thread is stopped meanwhile{Due:l}. A call that blocks natively should be made green (patch its area) " +
             "or run through Tpool.Execute; a long computation should call Green.Sleep(0) now and then.",
-            holder?.Name ?? "?", holder?.Id ?? 0, tid, heldMs, what);
+            holder?.Name ?? "(none: a thread that is not green)", holder?.Id ?? 0, tid, heldMs, what, due == null ? "" : $" ({due})");
+    }
+
+    /// <summary>Stall reports logged so far: work was due and the hub made no progress (a lost wake-up).</summary>
+    public long StallReports => Interlocked.Read(ref _stallReports);
+
+    private long _stallReports;
+
+    private void ReportStall(double stalledMs, string due)
+    {
+        string baton = _hub.BatonState;
+        int tid = _hub.HolderTid;
+        Interlocked.Increment(ref _stallReports);
+        Hub.Logger.Error(
+            "The hub has made no progress for {StalledMs:0} ms although work is due: {Due:l}; {Baton:l}{Where:l}. Nobody is running the " +
+            "scheduler: a wake-up was lost (a bug in Evergreen: please report it with this line).",
+            stalledMs, due, baton, tid != 0 && !baton.StartsWith("nobody", StringComparison.Ordinal) ? $" ({Describe(tid)})" : "");
     }
 
     private static string Describe(int tid)
