@@ -140,9 +140,14 @@ public class SchedulingTests
         var order = Hub.Run(() =>
         {
             var seen = new List<int>();
-            var a = Green.Spawn(() => { Green.Sleep(40); seen.Add(40); });
-            var b = Green.Spawn(() => { Green.Sleep(10); seen.Add(10); });
-            var c = Green.Spawn(() => { Green.Sleep(TimeSpan.FromMilliseconds(25)); seen.Add(25); });
+            // The three timers are armed together once `go` is sent (the threads run one after another without a
+            // switch), so their order cannot depend on how long each spawn took on a loaded machine.
+            var go = new Event();
+            var a = Green.Spawn(() => { go.Wait(); Green.Sleep(40); seen.Add(40); });
+            var b = Green.Spawn(() => { go.Wait(); Green.Sleep(10); seen.Add(10); });
+            var c = Green.Spawn(() => { go.Wait(); Green.Sleep(TimeSpan.FromMilliseconds(25)); seen.Add(25); });
+            Green.Sleep(0); // let all three reach go.Wait()
+            go.Send();
             a.Wait();
             b.Wait();
             c.Wait();

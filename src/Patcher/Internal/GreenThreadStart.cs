@@ -89,18 +89,21 @@ internal static class GreenThreadStart
     private static Thread? NextForeground(Thread self)
     {
         foreach (var (thread, done) in (IEnumerable<KeyValuePair<Thread, Event>>)s_done)
-            if (thread != self && !done.Ready && IsForeground(thread)) return thread;
+            if (thread != self && !done.Ready && IsAliveForeground(thread, knownAlive: true)) return thread;
         foreach (var (thread, _) in (IEnumerable<KeyValuePair<Thread, object?>>)s_native)
-            if (thread != self && thread.IsAlive && IsForeground(thread)) return thread;
+            if (thread != self && IsAliveForeground(thread)) return thread;
         return null;
     }
 
-    /// <summary>IsBackground, or false for a thread that ended meanwhile (whose state can no longer be read).</summary>
-    private static bool IsForeground(Thread thread)
+    /// <summary>
+    /// Alive (unless <paramref name="knownAlive"/>) and not background; false for a thread that ended meanwhile, whose
+    /// state can no longer be read (IsAlive and IsBackground then throw ThreadStateException: seen in wakes-torture).
+    /// </summary>
+    private static bool IsAliveForeground(Thread thread, bool knownAlive = false)
     {
         try
         {
-            return !thread.IsBackground;
+            return (knownAlive || thread.IsAlive) && !thread.IsBackground;
         }
         catch (ThreadStateException)
         {
