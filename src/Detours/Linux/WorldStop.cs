@@ -350,11 +350,11 @@ internal static unsafe class WorldStop
         a.mov(__byte_ptr[rcx + r8], 1);
         a.Label(ref counted);
         a.@lock.inc(__dword_ptr[r13 + Arrived]);
-        Futex(a, r13 + Arrived, FutexWakePrivate, 1, timeout: false);
+        Futex(a, r13 + Arrived, FutexWakePrivate, 1);
         a.Label(ref wait);
         a.cmp(__dword_ptr[r13 + Phase], 1);
         a.jne(released);
-        Futex(a, r13 + Phase, FutexWaitPrivate, 1, timeout: false);
+        Futex(a, r13 + Phase, FutexWaitPrivate, 1);
         a.jmp(wait);
         a.Label(ref released);
         a.mov(rax, __qword_ptr[r12 + UcontextRip]);
@@ -376,7 +376,7 @@ internal static unsafe class WorldStop
         a.xor(eax, eax);
         a.cpuid();                                      // serialise before running the rewritten code
         a.@lock.inc(__dword_ptr[r13 + Left]);
-        Futex(a, r13 + Left, FutexWakePrivate, 1, timeout: false);
+        Futex(a, r13 + Left, FutexWakePrivate, 1);
         a.Label(ref ignore);
         a.pop(r13);
         a.pop(r12);
@@ -588,13 +588,7 @@ internal static unsafe class WorldStop
         a.Label(ref protect);
         a.cmp(rbx, __qword_ptr[r12 + PageCount]);
         a.jae(copy);
-        a.imul(r8, rbx, PageEntrySize);
-        a.add(r8, __qword_ptr[r12 + Pages]);
-        a.mov(eax, SysMprotect);
-        a.mov(rdi, __qword_ptr[r8]);
-        a.mov(esi, CodeMemory.PageSize);
-        a.mov(rdx, __qword_ptr[r8 + 8]);
-        a.syscall();
+        ProtectPage(a, protectionField: 8);
         a.test(rax, rax);
         a.jnz(protectFailed);
         a.inc(rbx);
@@ -607,13 +601,7 @@ internal static unsafe class WorldStop
         a.test(rbx, rbx);
         a.jz(unprotectDone);
         a.dec(rbx);
-        a.imul(r8, rbx, PageEntrySize);
-        a.add(r8, __qword_ptr[r12 + Pages]);
-        a.mov(eax, SysMprotect);
-        a.mov(rdi, __qword_ptr[r8]);
-        a.mov(esi, CodeMemory.PageSize);
-        a.mov(rdx, __qword_ptr[r8 + 16]);
-        a.syscall();
+        ProtectPage(a, protectionField: 16);
         a.jmp(unprotect);
         a.Label(ref unprotectDone);
         a.jmp(release);
@@ -639,13 +627,7 @@ internal static unsafe class WorldStop
         a.Label(ref restore);
         a.cmp(rbx, __qword_ptr[r12 + PageCount]);
         a.jae(restoreDone);
-        a.imul(r8, rbx, PageEntrySize);
-        a.add(r8, __qword_ptr[r12 + Pages]);
-        a.mov(eax, SysMprotect);
-        a.mov(rdi, __qword_ptr[r8]);
-        a.mov(esi, CodeMemory.PageSize);
-        a.mov(rdx, __qword_ptr[r8 + 16]);
-        a.syscall();
+        ProtectPage(a, protectionField: 16);
         a.test(rax, rax);
         a.jz(restoreNext);
         a.neg(rax);
@@ -835,23 +817,32 @@ internal static unsafe class WorldStop
         a.ret();
     }
 
+    // mprotect(pages[rbx].page, PageSize, pages[rbx].<field>): field 8 is the writable protection, 16 the original one.
+    private static void ProtectPage(Assembler a, int protectionField)
+    {
+        a.imul(r8, rbx, PageEntrySize);
+        a.add(r8, __qword_ptr[r12 + Pages]);
+        a.mov(eax, SysMprotect);
+        a.mov(rdi, __qword_ptr[r8]);
+        a.mov(esi, CodeMemory.PageSize);
+        a.mov(rdx, __qword_ptr[r8 + protectionField]);
+        a.syscall();
+    }
+
     private static void Syscall(Assembler a, int number)
     {
         a.mov(eax, number);
         a.syscall();
     }
 
-    private static void Futex(Assembler a, AssemblerMemoryOperand word, int op, int value, bool timeout)
+    // futex(word, op, value, no timeout)
+    private static void Futex(Assembler a, AssemblerMemoryOperand word, int op, int value)
     {
         a.mov(eax, SysFutex);
         a.lea(rdi, word);
         a.mov(esi, op);
         a.mov(edx, value);
-        if (!timeout)
-        {
-            a.xor(r10d, r10d);
-        }
-
+        a.xor(r10d, r10d);
         a.syscall();
     }
 }
