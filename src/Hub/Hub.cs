@@ -176,6 +176,7 @@ public sealed partial class Hub
         var self = new GreenThread(this, null, name ?? Thread.CurrentThread.Name) { IsAdopted = true, Started = true, Parker = new Parker() };
         self.SavedAffinity = CpuAffinity.PinCurrent();
         t_current = self;
+        s_byThread.AddOrUpdate(Thread.CurrentThread, self);
         if (!TryTakeIdleBaton())
         {
             // _alive is counted under the baton, so a green thread blocking meanwhile cannot see an alive
@@ -206,6 +207,7 @@ public sealed partial class Hub
             _adopted.Remove(self);
             Interlocked.Decrement(ref _alive);
             t_current = null;
+            s_byThread.Remove(Thread.CurrentThread);
             CpuAffinity.Restore(self.SavedAffinity);
             Guard(() => HandOffLeaving());
         }

@@ -39,6 +39,14 @@ internal static partial class Scenarios
             case "diff-semaphore": DiffSemaphore(); break;
             case "diff-signalandwait": DiffSignalAndWait(); break;
             case "diff-httplistener": DiffHttpListener(); break;
+            case "diff-interrupt-sleep": DiffInterruptSleep(); break;
+            case "diff-interrupt-monitor-wait": DiffInterruptMonitorWait(); break;
+            case "diff-interrupt-join": DiffInterruptJoin(); break;
+            case "diff-interrupt-contended-lock": DiffInterruptContendedLock(); break;
+            case "diff-interrupt-waitone": DiffInterruptWaitOne(); break;
+            case "diff-interrupt-running-then-later-waits": DiffInterruptRunningThenLaterWaits(); break;
+            case "diff-interrupt-native-thread": DiffInterruptNativeThread(); break;
+            case "diff-interrupt-before-start": DiffInterruptBeforeStart(); break;
             default: throw new ArgumentException("unknown differential scenario " + name);
         }
 

@@ -19,6 +19,14 @@ public class DifferentialTests(ITestOutputHelper output)
     [InlineData("diff-semaphore")]
     [InlineData("diff-signalandwait")]
     [InlineData("diff-httplistener")]
+    [InlineData("diff-interrupt-sleep")]
+    [InlineData("diff-interrupt-monitor-wait")]
+    [InlineData("diff-interrupt-join")]
+    [InlineData("diff-interrupt-contended-lock")]
+    [InlineData("diff-interrupt-waitone")]
+    [InlineData("diff-interrupt-running-then-later-waits")]
+    [InlineData("diff-interrupt-native-thread")]
+    [InlineData("diff-interrupt-before-start")]
     public void SameResultPatchedAndUnpatched(string name)
     {
         var plain = ChildProcess.Run(PatchScenarioTests.ChildDll, name, ("EVERGREEN_NO_PATCH", "1"));

@@ -18,7 +18,8 @@ internal static class GreenThreadStart
     private static readonly FieldInfo s_startArg = s_startHelper.FieldType.GetField("_startArg", BindingFlags.Instance | BindingFlags.NonPublic)
         ?? throw new PlatformNotSupportedException("Thread.StartHelper._startArg not found (.NET 10 layout expected).");
 
-    private static readonly ConditionalWeakTable<Thread, Event> s_done = new();
+    private static readonly ConditionalWeakTable<Thread, StartState> s_started = new();
+    private static readonly ConditionalWeakTable<Thread, object> s_interruptedUnstarted = new();
     private static readonly List<Event> s_foreground = new(); // under the baton
 
     /// <summary>
@@ -29,8 +30,9 @@ internal static class GreenThreadStart
     {
         var helper = s_startHelper.GetValue(thread) ?? throw new ThreadStateException("Thread has no start delegate (already started?).");
         var body = (Delegate)s_start.GetValue(helper)!;
-        var done = new Event();
-        s_done.AddOrUpdate(thread, done);
+        var state = new StartState { InterruptBeforeAdopt = TakeUnstartedInterrupt(thread) ? 1 : 0 };
+        var done = state.Done;
+        s_started.AddOrUpdate(thread, state);
         bool foreground = !thread.IsBackground;
         if (foreground) s_foreground.Add(done);
         var hub = Hub.Instance;
@@ -41,6 +43,7 @@ internal static class GreenThreadStart
             try
             {
                 hub.EndExternalWait(); // begun by the starter: this thread is reachable by the hub now
+                if (Interlocked.Exchange(ref state.InterruptBeforeAdopt, 0) == 1) Hub.TryInterrupt(thread);
                 if (body is ThreadStart ts) ts();
                 else ((ParameterizedThreadStart)body)(arg);
             }
@@ -60,11 +63,41 @@ internal static class GreenThreadStart
     public static void StartFailed(Thread thread)
     {
         Hub.Instance.EndExternalWait();
-        if (s_done.TryGetValue(thread, out var done)) { s_foreground.Remove(done); s_done.Remove(thread); }
+        if (s_started.TryGetValue(thread, out var state)) { s_foreground.Remove(state.Done); s_started.Remove(thread); }
     }
 
     /// <summary>The end event of a thread started green, or null if it was not.</summary>
-    public static Event? DoneEvent(Thread thread) => s_done.TryGetValue(thread, out var e) ? e : null;
+    public static Event? DoneEvent(Thread thread) => s_started.TryGetValue(thread, out var state) ? state.Done : null;
+
+    /// <summary>
+    /// Thread.Interrupt of a thread started green (any caller): delivered by the hub once the thread has joined it; until
+    /// then kept here and handed over by the thread itself right after it joins (whichever side sees the request last
+    /// delivers it, exactly once). False if <paramref name="thread"/> was not started green.
+    /// </summary>
+    public static bool TryInterrupt(Thread thread)
+    {
+        if (Hub.TryInterrupt(thread)) return true;
+        if (!s_started.TryGetValue(thread, out var state))
+        {
+            // Not started yet: whether it runs green is decided at Start (TakeUnstartedInterrupt).
+            if ((thread.ThreadState & ThreadState.Unstarted) == 0) return false;
+            s_interruptedUnstarted.AddOrUpdate(thread, thread);
+            return true;
+        }
+        Interlocked.Exchange(ref state.InterruptBeforeAdopt, 1);
+        // It may have joined the hub between the two looks and already checked for a request: then deliver it here.
+        if (Hub.IsAdoptedThread(thread) && Interlocked.Exchange(ref state.InterruptBeforeAdopt, 0) == 1) Hub.TryInterrupt(thread);
+        return true;
+    }
+
+    /// <summary>True (once) if <paramref name="thread"/> was interrupted before it started; a native start then hands it to the runtime.</summary>
+    public static bool TakeUnstartedInterrupt(Thread thread) => s_interruptedUnstarted.Remove(thread);
+
+    private sealed class StartState
+    {
+        public readonly Event Done = new();
+        public int InterruptBeforeAdopt; // 1: Thread.Interrupt came before the thread joined the hub (Interlocked)
+    }
 
     /// <summary>Waits greenly until every foreground green thread has ended (the patched program's exit rule).</summary>
     public static void WaitForForeground()

@@ -18,12 +18,13 @@ internal static unsafe class ThreadPatch
     public static readonly PatchRow JoinMsRow = Row(nameof(Thread.Join), [typeof(int)], nameof(JoinMs));
     public static readonly PatchRow JoinSpanRow = Row(nameof(Thread.Join), [typeof(TimeSpan)], nameof(JoinSpan));
     public static readonly PatchRow YieldRow = Row(nameof(Thread.Yield), [], nameof(Yield));
+    public static readonly PatchRow InterruptRow = Row(nameof(Thread.Interrupt), [], nameof(Interrupt));
     public static readonly PatchRow SleepMsRow = Row(nameof(Thread.Sleep), [typeof(int)], nameof(SleepMs));
     public static readonly PatchRow SleepSpanRow = Row(nameof(Thread.Sleep), [typeof(TimeSpan)], nameof(SleepSpan));
 
     public static readonly PatchTable ThreadTable = new("thread",
-        "every Start/UnsafeStart overload funnels into StartCore: the new OS thread joins the hub (identity, name, IsBackground, ThreadStatics kept); Join waits greenly (tpool for a native thread); Yield is Green.Sleep(0)",
-        [StartCoreRow, JoinRow, JoinMsRow, JoinSpanRow, YieldRow],
+        "every Start/UnsafeStart overload funnels into StartCore: the new OS thread joins the hub (identity, name, IsBackground, ThreadStatics kept); Join waits greenly (tpool for a native thread); Yield is Green.Sleep(0); Interrupt of a green thread throws ThreadInterruptedException at its current or next green wait (the runtime's flag is never set)",
+        [StartCoreRow, JoinRow, JoinMsRow, JoinSpanRow, YieldRow, InterruptRow],
         connect: static () => HubPatchSeam.StartNativeThread = StartNative);
 
     public static readonly PatchTable TimeTable = new("time", "Green.Sleep",
@@ -47,7 +48,12 @@ internal static unsafe class ThreadPatch
 
     internal static void StartCore(Thread thread)
     {
-        if (!NativeScope.GreenCaller || IsRuntimeThread(thread)) { ((delegate*<Thread, void>)StartCoreRow.Original)(thread); return; }
+        if (!NativeScope.GreenCaller || IsRuntimeThread(thread))
+        {
+            if (GreenThreadStart.TakeUnstartedInterrupt(thread)) ((delegate*<Thread, void>)InterruptRow.Original)(thread);
+            ((delegate*<Thread, void>)StartCoreRow.Original)(thread);
+            return;
+        }
         GreenThreadStart.Prepare(thread);
         try
         {
@@ -105,6 +111,15 @@ internal static unsafe class ThreadPatch
     {
         done.Wait();
         return true;
+    }
+
+    /// <summary>
+    /// A green target gets the interrupt from the hub, whoever calls; the runtime's own flag is never set for it, so it
+    /// cannot fire later in a native wait. Any other thread is interrupted by the runtime.
+    /// </summary>
+    internal static void Interrupt(Thread thread)
+    {
+        if (!GreenThreadStart.TryInterrupt(thread)) ((delegate*<Thread, void>)InterruptRow.Original)(thread);
     }
 
     internal static bool Yield()

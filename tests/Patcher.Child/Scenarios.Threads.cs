@@ -1,0 +1,177 @@
+using Evergreen.Patching;
+
+// Issue 11, items 4-6: Thread.Interrupt (differential: unpatched and patched print the same "out:" lines), starting
+// threads without holding the hub, and runtime threads keeping the process's CPU set.
+internal static partial class Scenarios
+{
+    /// <summary>
+    /// Runs <paramref name="body"/> on a new thread that signals <c>ready</c> just before its wait, interrupts it once
+    /// it has, and reports how its wait ended. Plain .NET throws ThreadInterruptedException whether the interrupt comes
+    /// before the wait begins (it stays pending) or during it, so no sleep is needed to line the two up.
+    /// </summary>
+    private static void InterruptWhileWaiting(string what, Action<ManualResetEventSlim> body, Action? afterInterrupt = null)
+    {
+        var ready = new ManualResetEventSlim();
+        string outcome = "?";
+        var t = new Thread(() =>
+        {
+            try
+            {
+                body(ready);
+                outcome = "wait ended without an interrupt";
+            }
+            catch (ThreadInterruptedException)
+            {
+                outcome = "ThreadInterruptedException";
+            }
+        });
+        t.Start();
+        ready.Wait();
+        t.Interrupt();
+        afterInterrupt?.Invoke();
+        t.Join();
+        Observe($"{what}: {outcome}");
+    }
+
+    private static void DiffInterruptSleep() =>
+        InterruptWhileWaiting("Sleep(5000)", ready => { ready.Set(); Thread.Sleep(5000); });
+
+    /// <summary>Monitor.Wait: the interrupted waiter owns the lock again when the exception reaches it (as in .NET).</summary>
+    private static void DiffInterruptMonitorWait()
+    {
+        var gate = new object();
+        bool ownedInCatch = false;
+        InterruptWhileWaiting("Monitor.Wait(obj, 5000)", ready =>
+        {
+            lock (gate)
+            {
+                ready.Set();
+                try
+                {
+                    Monitor.Wait(gate, 5000);
+                }
+                catch (ThreadInterruptedException)
+                {
+                    ownedInCatch = Monitor.IsEntered(gate);
+                    throw;
+                }
+            }
+        });
+        Observe($"lock owned when the interrupt arrived: {ownedInCatch}");
+    }
+
+    private static void DiffInterruptJoin()
+    {
+        var release = new ManualResetEventSlim();
+        bool otherEnded = false;
+        var other = new Thread(() => { release.Wait(); otherEnded = true; });
+        other.Start();
+        InterruptWhileWaiting("Join", ready => { ready.Set(); other.Join(); });
+        release.Set();
+        other.Join();
+        Observe($"joined thread ended normally: {otherEnded}");
+    }
+
+    private static void DiffInterruptContendedLock()
+    {
+        var gate = new object();
+        bool enteredAfter = false;
+        lock (gate)
+        {
+            InterruptWhileWaiting("contended lock", ready => { ready.Set(); lock (gate) { } });
+        }
+        var t = new Thread(() => { lock (gate) enteredAfter = true; });
+        t.Start();
+        t.Join();
+        Observe($"lock usable afterwards: {enteredAfter}");
+    }
+
+    private static void DiffInterruptWaitOne()
+    {
+        using var never = new AutoResetEvent(false);
+        InterruptWhileWaiting("WaitOne on an unset AutoResetEvent", ready => { ready.Set(); never.WaitOne(); });
+    }
+
+    /// <summary>
+    /// A running thread (here: interrupting itself) is not stopped; the interrupt is delivered at its next wait, once, and
+    /// a later wait — green, or native through Original("time") — runs to its end.
+    /// </summary>
+    private static void DiffInterruptRunningThenLaterWaits()
+    {
+        var lines = new List<string>();
+        var t = new Thread(() =>
+        {
+            Thread.CurrentThread.Interrupt();
+            lines.Add("still running after Interrupt");
+            try
+            {
+                Thread.Sleep(5000);
+                lines.Add("next Sleep: not interrupted");
+            }
+            catch (ThreadInterruptedException)
+            {
+                lines.Add("next Sleep: ThreadInterruptedException");
+            }
+
+            lines.Add(TryWait("a later Sleep(1)", () => Thread.Sleep(1)));
+            lines.Add(TryWait("a later WaitOne(1)", () => new ManualResetEvent(false).WaitOne(1)));
+            lines.Add(TryWait("a later native sleep", () => Patcher.Original<OriginalTime>().Sleep(1)));
+        });
+        t.Start();
+        t.Join();
+        lines.ForEach(Observe);
+    }
+
+    /// <summary>An interrupt before Start waits for the thread's first wait, and only that one.</summary>
+    private static void DiffInterruptBeforeStart()
+    {
+        var lines = new List<string>();
+        var t = new Thread(() =>
+        {
+            lines.Add(TryWait("first Sleep(5000)", () => Thread.Sleep(5000)));
+            lines.Add(TryWait("a later WaitOne(1)", () => new ManualResetEvent(false).WaitOne(1)));
+            lines.Add(TryWait("a later native sleep", () => Patcher.Original<OriginalTime>().Sleep(1)));
+        });
+        t.Interrupt();
+        t.Start();
+        t.Join();
+        lines.ForEach(Observe);
+    }
+
+    /// <summary>Interrupting a native (non-green) thread keeps the runtime's behaviour, on both runs.</summary>
+    private static void DiffInterruptNativeThread()
+    {
+        var ready = new ManualResetEventSlim();
+        string outcome = "?";
+        var t = Patcher.Original<OriginalThread>().Start(() =>
+        {
+            try
+            {
+                ready.Set();
+                Thread.Sleep(5000);
+                outcome = "not interrupted";
+            }
+            catch (ThreadInterruptedException)
+            {
+                outcome = "ThreadInterruptedException";
+            }
+        }, "native-sleeper");
+        ready.Wait();
+        t.Interrupt();
+        t.Join();
+        Observe($"native thread in Sleep(5000): {outcome}");
+    }
+
+    private static string TryWait(string what, Action wait)
+    {
+        try
+        {
+            wait();
+            return what + ": completed";
+        }
+        catch (ThreadInterruptedException)
+        {
+            return what + ": ThreadInterruptedException";
+        }
+    }
+}
