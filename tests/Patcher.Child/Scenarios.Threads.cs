@@ -162,6 +162,43 @@ internal static partial class Scenarios
         Observe($"native thread in Sleep(5000): {outcome}");
     }
 
+    /// <summary>
+    /// Issue 11.5: while main starts N plain threads in a loop, a green ticker that only yields (Sleep(0)) keeps running.
+    /// Each start parks the starter while the OS thread is created off the hub, so the ticker runs at least once a start;
+    /// a start that held the hub (the runtime's Start blocking with the baton) let it run not once during the loop.
+    /// </summary>
+    private static void ThreadStartKeepsHubLive()
+    {
+        const int N = 1000;
+        long ticks = 0;
+        bool stop = false;
+        var ticker = new Thread(() =>
+        {
+            while (!Volatile.Read(ref stop))
+            {
+                ticks++;
+                Thread.Sleep(0);
+            }
+        });
+        ticker.Start();
+        Thread.Sleep(0); // the ticker is running (and yielding) before the loop
+        int ran = 0;
+        var threads = new Thread[N];
+        long before = ticks;
+        for (int i = 0; i < N; i++)
+        {
+            threads[i] = new Thread(() => Interlocked.Increment(ref ran));
+            threads[i].Start();
+        }
+        long during = ticks - before;
+        Volatile.Write(ref stop, true);
+        foreach (var t in threads) t.Join();
+        ticker.Join();
+        Console.WriteLine($"ticker ran {during} times while {N} threads were started");
+        Check(ran == N, $"all {N} threads ran ({ran})");
+        Check(during >= N / 2, $"the ticker ran at least {N / 2} times during the loop (ran {during}): starting threads held the hub");
+    }
+
     private static string TryWait(string what, Action wait)
     {
         try

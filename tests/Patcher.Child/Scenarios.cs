@@ -54,6 +54,7 @@ internal static partial class Scenarios
             case "killed-lock-waiter-passes-wake-on": KilledLockWaiterPassesWakeOn(); break;
             case "monitor-green-and-native-hold": MonitorGreenAndNativeHold(); break;
             case "dns-hostentry-green": DnsHostEntryGreen(); break;
+            case "thread-start-keeps-hub-live": ThreadStartKeepsHubLive(); break;
             case "foreground-exit":
                 new Thread(() => { Thread.Sleep(50); Console.WriteLine("foreground green thread finished after Main returned"); Console.WriteLine("pass"); }).Start();
                 return 0; // the patched program must wait for that thread before exiting

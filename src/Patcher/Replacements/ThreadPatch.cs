@@ -55,16 +55,11 @@ internal static unsafe class ThreadPatch
             return;
         }
         GreenThreadStart.Prepare(thread);
-        try
-        {
-            ((delegate*<Thread, void>)StartCoreRow.Original)(thread);
-        }
-        catch
-        {
-            GreenThreadStart.StartFailed(thread);
-            throw;
-        }
+        // The runtime's start blocks until the new OS thread runs: off the hub, so other green threads keep running.
+        Hub.Instance.StartOffHub(() => StartOriginal(thread), () => GreenThreadStart.StartFailed(thread));
     }
+
+    private static void StartOriginal(Thread thread) => ((delegate*<Thread, void>)StartCoreRow.Original)(thread);
 
     /// <summary>
     /// The runtime starts its own threads lazily, from whatever thread first needs them — often a green one: the
