@@ -210,7 +210,7 @@ public sealed partial class Hub
             Interlocked.Decrement(ref _alive);
             t_current = null;
             s_byThread.Remove(Thread.CurrentThread);
-            CpuAffinity.Restore(self.SavedAffinity);
+            CpuAffinity.Unpin(self.SavedAffinity);
             Guard(() => HandOffLeaving());
         }
     }

@@ -199,6 +199,68 @@ internal static partial class Scenarios
         Check(during >= N / 2, $"the ticker ran at least {N / 2} times during the loop (ran {during}): starting threads held the hub");
     }
 
+    /// <summary>
+    /// Issue 11.6: after thread-pool, timer and async socket use from green threads, every thread that is not green keeps
+    /// the process's CPU set, not the green threads' one-CPU pin. Waits (bounded, re-checking) for the hub to fix up
+    /// threads created pinned.
+    /// </summary>
+    private static void RuntimeThreadsKeepCpuSet()
+    {
+        string processSet = "?";
+        Patcher.Original<OriginalThread>().Start(() => processSet = CpusAllowed("/proc/thread-self/status"), "read-cpu-set").Join();
+
+        var done = new CountdownEvent(8);
+        for (int i = 0; i < 8; i++) ThreadPool.QueueUserWorkItem(_ => { Thread.SpinWait(100_000); done.Signal(); });
+        done.Wait();
+        Task.Run(() => 42).Wait();
+        var fired = new ManualResetEventSlim();
+        using (new Timer(_ => fired.Set(), null, 10, Timeout.Infinite)) fired.Wait();
+        using (var listener = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp))
+        {
+            listener.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+            listener.Listen();
+            using var client = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+            var connecting = client.ConnectAsync(listener.LocalEndPoint!);
+            using var server = listener.Accept();
+            connecting.Wait();
+            var receiving = client.ReceiveAsync(new byte[1].AsMemory()).AsTask();
+            server.Send([7]);
+            Check(receiving.Result == 1, "async receive");
+        }
+
+        var names = new Dictionary<int, string>();
+        string bad = "";
+        for (var deadline = DateTime.UtcNow.AddSeconds(10); ; Thread.Sleep(50))
+        {
+            bad = "";
+            foreach (string dir in Directory.GetDirectories("/proc/self/task"))
+            {
+                int tid = int.Parse(Path.GetFileName(dir));
+                string name;
+                try
+                {
+                    name = File.ReadAllText(dir + "/comm").Trim();
+                    // Green: the main thread (tid = pid) and the hub's workers; nothing else here is green.
+                    if (tid == Environment.ProcessId || name == "evergreen-worke") continue;
+                    names[tid] = name;
+                    string set = CpusAllowed(dir + "/status");
+                    if (set != processSet) bad += $" {name}({tid}): {set};";
+                }
+                catch (IOException)
+                {
+                    continue; // ended meanwhile
+                }
+            }
+            if (bad == "" || DateTime.UtcNow > deadline) break;
+        }
+        Console.WriteLine($"process CPU set {processSet}; threads checked: {string.Join(", ", names.Values.Distinct().Order())}");
+        Check(names.ContainsValue(".NET TP Worker") && names.ContainsValue(".NET Timer"), "the pool and timer threads exist");
+        Check(bad == "", $"every non-green thread keeps the process's CPU set {processSet}; not:{bad}");
+    }
+
+    private static string CpusAllowed(string statusPath) =>
+        File.ReadLines(statusPath).First(l => l.StartsWith("Cpus_allowed_list:", StringComparison.Ordinal)).Split(':')[1].Trim();
+
     private static string TryWait(string what, Action wait)
     {
         try

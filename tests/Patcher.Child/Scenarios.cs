@@ -55,6 +55,7 @@ internal static partial class Scenarios
             case "monitor-green-and-native-hold": MonitorGreenAndNativeHold(); break;
             case "dns-hostentry-green": DnsHostEntryGreen(); break;
             case "thread-start-keeps-hub-live": ThreadStartKeepsHubLive(); break;
+            case "runtime-threads-keep-cpu-set": RuntimeThreadsKeepCpuSet(); break;
             case "foreground-exit":
                 new Thread(() => { Thread.Sleep(50); Console.WriteLine("foreground green thread finished after Main returned"); Console.WriteLine("pass"); }).Start();
                 return 0; // the patched program must wait for that thread before exiting

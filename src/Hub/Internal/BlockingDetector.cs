@@ -9,7 +9,8 @@ namespace Evergreen.Internal;
 /// logs one warning per episode naming the green thread and what its OS thread is doing in the kernel (state,
 /// wchan, system call) — .NET cannot read another thread's managed stack, but "blocked in read(2)" or "running on the
 /// CPU" already says which kind of mistake it is. <c>EVERGREEN_BLOCK_DETECT_MS</c> sets the threshold (default 1000;
-/// 0 turns it off).
+/// 0 turns it off). The same thread gives runtime threads that inherited the hub's CPU pin the process's set back
+/// (<see cref="CpuAffinity.UnpinStrays"/>), every sample whether reporting is on or off.
 /// </summary>
 internal sealed class BlockingDetector
 {
@@ -42,6 +43,7 @@ internal sealed class BlockingDetector
         {
             int threshold = ThresholdMs;
             Thread.Sleep(threshold == 0 ? 1000 : Math.Clamp(threshold / 4, 10, 250)); // a native thread: a real sleep
+            CpuAffinity.UnpinStrays();
             long now = Stopwatch.GetTimestamp();
             long progress = _hub.Progress;
             if (progress != lastProgress || threshold == 0 || !_hub.IsBusy)
