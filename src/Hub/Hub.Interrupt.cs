@@ -45,6 +45,15 @@ public sealed partial class Hub
         }
     }
 
+    /// <summary>
+    /// On a green thread, throws a pending interrupt now: for waits that plain .NET checks before they try (a WaitHandle
+    /// wait throws even on a signalled handle), where the green wait would not block. Elsewhere, nothing.
+    /// </summary>
+    internal static void ThrowIfInterrupted()
+    {
+        if (t_current is { } self) ThrowIfInterrupted(self);
+    }
+
     private static void ThrowIfInterrupted(GreenThread self)
     {
         if (!self.Interrupted || self.NoInterrupt > 0) return;

@@ -122,6 +122,26 @@ internal static partial class Scenarios
         lines.ForEach(Observe);
     }
 
+    /// <summary>A pending interrupt and the waits that do not wait: Sleep(0), Thread.Yield, an uncontended lock, a set event.</summary>
+    private static void DiffInterruptZeroWaits()
+    {
+        var lines = new List<string>();
+        var t = new Thread(() =>
+        {
+            var gate = new object();
+            using var set = new ManualResetEvent(true);
+            Thread.CurrentThread.Interrupt();
+            lines.Add(TryWait("uncontended lock", () => { lock (gate) { } }));
+            lines.Add(TryWait("Thread.Yield", () => Thread.Yield()));
+            lines.Add(TryWait("WaitOne on a set event", () => set.WaitOne()));
+            lines.Add(TryWait("Sleep(0)", () => Thread.Sleep(0)));
+            lines.Add(TryWait("Sleep(1)", () => Thread.Sleep(1)));
+        });
+        t.Start();
+        t.Join();
+        lines.ForEach(Observe);
+    }
+
     /// <summary>An interrupt before Start waits for the thread's first wait, and only that one.</summary>
     private static void DiffInterruptBeforeStart()
     {

@@ -47,6 +47,7 @@ internal static partial class Scenarios
             case "diff-interrupt-running-then-later-waits": DiffInterruptRunningThenLaterWaits(); break;
             case "diff-interrupt-native-thread": DiffInterruptNativeThread(); break;
             case "diff-interrupt-before-start": DiffInterruptBeforeStart(); break;
+            case "diff-interrupt-zero-waits": DiffInterruptZeroWaits(); break;
             default: throw new ArgumentException("unknown differential scenario " + name);
         }
 

@@ -27,6 +27,7 @@ public class DifferentialTests(ITestOutputHelper output)
     [InlineData("diff-interrupt-running-then-later-waits")]
     [InlineData("diff-interrupt-native-thread")]
     [InlineData("diff-interrupt-before-start")]
+    [InlineData("diff-interrupt-zero-waits")]
     public void SameResultPatchedAndUnpatched(string name)
     {
         var plain = ChildProcess.Run(PatchScenarioTests.ChildDll, name, ("EVERGREEN_NO_PATCH", "1"));

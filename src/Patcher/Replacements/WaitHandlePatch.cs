@@ -45,9 +45,15 @@ internal static unsafe class WaitHandlePatch
     internal static bool WaitOne(WaitHandle self, int millisecondsTimeout, bool useTrivialWaits, object? associatedObject, byte waitSource)
     {
         var original = (delegate*<WaitHandle, int, bool, object?, byte, bool>)WaitOneRow.Original;
-        if (!NativeScope.GreenCaller || millisecondsTimeout == 0)
+        if (!NativeScope.GreenCaller)
         {
             return original(self, millisecondsTimeout, useTrivialWaits, associatedObject, waitSource);
+        }
+
+        Hub.ThrowIfInterrupted(); // as the runtime's wait does first, signalled handle or not
+        if (millisecondsTimeout == 0)
+        {
+            return original(self, 0, useTrivialWaits, associatedObject, waitSource);
         }
 
         if (original(self, 0, useTrivialWaits, associatedObject, waitSource))
@@ -63,9 +69,15 @@ internal static unsafe class WaitHandlePatch
     internal static int WaitMultiple(ReadOnlySpan<WaitHandle> handles, bool waitAll, int millisecondsTimeout)
     {
         var original = (delegate*<ReadOnlySpan<WaitHandle>, bool, int, int>)WaitMultipleRow.Original;
-        if (!NativeScope.GreenCaller || millisecondsTimeout == 0)
+        if (!NativeScope.GreenCaller)
         {
             return original(handles, waitAll, millisecondsTimeout);
+        }
+
+        Hub.ThrowIfInterrupted();
+        if (millisecondsTimeout == 0)
+        {
+            return original(handles, waitAll, 0);
         }
 
         return GreenHandleWait.Wait(0, millisecondsTimeout, (handles.ToArray(), waitAll),
