@@ -11,7 +11,8 @@ public sealed partial class Hub
     // waits) with ThreadInterruptedException; a thread that is running gets it at its next such wait. A green thread
     // never waits in the runtime, so the runtime's flag would only fire later in some unrelated native wait: the hub
     // keeps the flag instead (GreenThread.Interrupted) and every green wait (Block) delivers it, except waits plain .NET
-    // does not interrupt either (GreenThread.NoInterrupt: socket readiness, Monitor.Wait re-taking its lock).
+    // does not interrupt either (GreenThread.NoInterrupt: socket readiness, Tpool calls, a thread start, the runtime's
+    // trivial waits, Monitor.Wait re-taking its lock).
 
     // Threads adopted as green threads, by their Thread object (what Thread.Interrupt is called on).
     private static readonly ConditionalWeakTable<Thread, GreenThread> s_byThread = new();

@@ -50,7 +50,10 @@ internal static unsafe class WaitHandlePatch
             return original(self, millisecondsTimeout, useTrivialWaits, associatedObject, waitSource);
         }
 
-        Hub.ThrowIfInterrupted(); // as the runtime's wait does first, signalled handle or not
+        if (!useTrivialWaits)
+        {
+            Hub.ThrowIfInterrupted(); // as the runtime's alertable wait does first, signalled handle or not
+        }
         if (millisecondsTimeout == 0)
         {
             return original(self, 0, useTrivialWaits, associatedObject, waitSource);
@@ -61,7 +64,7 @@ internal static unsafe class WaitHandlePatch
             return true;
         }
 
-        return GreenHandleWait.Wait(self.SafeWaitHandle.DangerousGetHandle(), millisecondsTimeout, (self, useTrivialWaits, associatedObject, waitSource),
+        return GreenHandleWait.Wait(self.SafeWaitHandle.DangerousGetHandle(), millisecondsTimeout, !useTrivialWaits, (self, useTrivialWaits, associatedObject, waitSource),
             static s => ((delegate*<WaitHandle, int, bool, object?, byte, bool>)WaitOneRow.Original)(s.self, 0, s.useTrivialWaits, s.associatedObject, s.waitSource)
                 ? 0 : GreenHandleWait.WaitTimeout) != GreenHandleWait.WaitTimeout;
     }
@@ -80,7 +83,7 @@ internal static unsafe class WaitHandlePatch
             return original(handles, waitAll, 0);
         }
 
-        return GreenHandleWait.Wait(0, millisecondsTimeout, (handles.ToArray(), waitAll),
+        return GreenHandleWait.Wait(0, millisecondsTimeout, interruptible: true, (handles.ToArray(), waitAll),
             static s => ((delegate*<ReadOnlySpan<WaitHandle>, bool, int, int>)WaitMultipleRow.Original)(s.Item1, s.waitAll, 0));
     }
 
