@@ -36,6 +36,21 @@ internal static partial class Scenarios
     private static void DiffInterruptSleep() =>
         InterruptWhileWaiting("Sleep(5000)", ready => { ready.Set(); Thread.Sleep(5000); });
 
+    /// <summary>The interrupter is a native thread (patched: the interrupt is posted to the hub).</summary>
+    private static void DiffInterruptFromNativeThread()
+    {
+        var ready = new ManualResetEventSlim();
+        string outcome = "?";
+        var t = new Thread(() =>
+        {
+            outcome = TryWait("Sleep(5000) interrupted by a native thread", () => { ready.Set(); Thread.Sleep(5000); });
+        });
+        t.Start();
+        Patcher.Original<OriginalThread>().Start(() => { ready.Wait(); t.Interrupt(); }, "native-interrupter");
+        t.Join();
+        Observe(outcome);
+    }
+
     /// <summary>Monitor.Wait: the interrupted waiter owns the lock again when the exception reaches it (as in .NET).</summary>
     private static void DiffInterruptMonitorWait()
     {

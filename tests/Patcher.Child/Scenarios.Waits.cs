@@ -48,6 +48,7 @@ internal static partial class Scenarios
             case "diff-interrupt-native-thread": DiffInterruptNativeThread(); break;
             case "diff-interrupt-before-start": DiffInterruptBeforeStart(); break;
             case "diff-interrupt-zero-waits": DiffInterruptZeroWaits(); break;
+            case "diff-interrupt-from-native-thread": DiffInterruptFromNativeThread(); break;
             default: throw new ArgumentException("unknown differential scenario " + name);
         }
 

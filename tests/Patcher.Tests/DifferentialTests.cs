@@ -28,6 +28,7 @@ public class DifferentialTests(ITestOutputHelper output)
     [InlineData("diff-interrupt-native-thread")]
     [InlineData("diff-interrupt-before-start")]
     [InlineData("diff-interrupt-zero-waits")]
+    [InlineData("diff-interrupt-from-native-thread")]
     public void SameResultPatchedAndUnpatched(string name)
     {
         var plain = ChildProcess.Run(PatchScenarioTests.ChildDll, name, ("EVERGREEN_NO_PATCH", "1"));
