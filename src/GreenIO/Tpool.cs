@@ -75,7 +75,17 @@ public static class Tpool
         // deadlock detector knows an outside thread will still post to the hub.
         hub.BeginExternalWait();
         Submit(job);
-        hub.Block(self);
+        // Not cut short by Thread.Interrupt (a kill or GreenTimeout still does): the call runs natively, where .NET's
+        // blocking calls (DNS, select, pipe reads) do not see interrupts either, and stopping the wait would drop its result.
+        self.NoInterrupt++;
+        try
+        {
+            hub.Block(self);
+        }
+        finally
+        {
+            self.NoInterrupt--;
+        }
         if (job.Error is { } e) e.Throw();
         return (T)job.Result!;
     }

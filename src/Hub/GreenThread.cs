@@ -23,6 +23,8 @@ public class GreenThread
     internal bool Blocked;
     internal object? WakeValue;
     internal Exception? Pending;
+    internal bool Interrupted;               // Thread.Interrupt not yet delivered (Hub.Interrupt)
+    internal int NoInterrupt;                // > 0: waits that plain .NET does not interrupt (Hub.Interrupt)
     internal HubTimer? StartTimer;
     internal bool Started;
     internal ulong[]? SavedAffinity;

@@ -77,6 +77,7 @@ public sealed partial class Hub
         if (read) { st.Reader = self; st.ReaderWait = id; } else { st.Writer = self; st.WriterWait = id; }
         WakeTimer? timer = timeoutTicks >= 0 ? AddWakeTimer(self, id, timeoutTicks) : null;
         _fdWaiters++;
+        self.NoInterrupt++; // a blocking socket call is not interrupted by Thread.Interrupt in .NET on Linux either
         try
         {
             var v = Block(self);
@@ -84,6 +85,7 @@ public sealed partial class Hub
         }
         finally
         {
+            self.NoInterrupt--;
             _fdWaiters--;
             if (timer != null) CancelTimer(timer);
             if (read) { if (st.Reader == self) st.Reader = null; } else if (st.Writer == self) st.Writer = null;

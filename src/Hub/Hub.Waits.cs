@@ -26,6 +26,7 @@ public sealed partial class Hub
             self.Pending = null;
             throw early;
         }
+        ThrowIfInterrupted(self);
         self.Blocked = true;
         self.WakeValue = null;
         SwitchAway(self);
@@ -34,6 +35,9 @@ public sealed partial class Hub
             self.Pending = null;
             throw e;
         }
+        // Woken by the interrupt itself (a wake carries a value): a wait that was granted keeps its grant, and the
+        // interrupt stays pending for the next wait.
+        if (self.WakeValue is null) ThrowIfInterrupted(self);
         return self.WakeValue;
     }
 

@@ -46,6 +46,7 @@ public sealed partial class Hub
     private int _externalWaits;    // waits an outside thread will end (tpool, native lock owners)
 
     private readonly WorkerReserve? _reserve;
+    private readonly ThreadStarter _starter;
     private readonly BlockingDetector _detector;
     [ThreadStatic] private static int t_tid;
 
@@ -62,6 +63,7 @@ public sealed partial class Hub
         int reserve = WorkerReserve.ConfiguredSize;
         if (reserve > 0) _reserve = new WorkerReserve(this, reserve);
         _detector = new BlockingDetector(this);
+        _starter = new ThreadStarter(this);
     }
 
     internal long Progress => Volatile.Read(ref _progress);
@@ -213,6 +215,7 @@ public sealed partial class Hub
         self.SavedContext = SynchronizationContext.Current;
         if (HubPatchSeam.SynchronizationContext is { } context) SynchronizationContext.SetSynchronizationContext(context);
         t_current = self;
+        s_byThread.AddOrUpdate(Thread.CurrentThread, self);
         if (!TryTakeIdleBaton())
         {
             // _alive is counted under the baton, so a green thread blocking meanwhile cannot see an alive
@@ -243,7 +246,8 @@ public sealed partial class Hub
             _adopted.Remove(self);
             Interlocked.Decrement(ref _alive);
             t_current = null;
-            CpuAffinity.Restore(self.SavedAffinity);
+            s_byThread.Remove(Thread.CurrentThread);
+            CpuAffinity.Unpin(self.SavedAffinity);
             SynchronizationContext.SetSynchronizationContext(self.SavedContext);
             Guard(() => HandOffLeaving());
         }
@@ -317,6 +321,13 @@ public sealed partial class Hub
         g.StartTimer = t;
         _timers.Add(t);
     }
+
+    /// <summary>
+    /// Runs <paramref name="start"/> — the runtime's start of an OS thread — on a native thread off the hub while the
+    /// calling green thread waits greenly, and rethrows its exception; <paramref name="failed"/> runs under the baton if it
+    /// threw (see <see cref="ThreadStarter"/>).
+    /// </summary>
+    internal void StartOffHub(Action start, Action failed) => _starter.Run(RequireCurrent("Thread.Start"), start, failed);
 
     /// <summary>A worker that is not in the idle stack: a pre-started one from the reserve, else a new OS thread.</summary>
     internal Worker TakeNewWorker() => _reserve?.TryTake() ?? CreateWorker();

@@ -43,6 +43,16 @@ internal static partial class Scenarios
             case "diff-await-result": DiffAwaitResult(); break;
             case "diff-await-pool": DiffAwaitPool(); break;
             case "diff-asynclocal": DiffAsyncLocal(); break;
+            case "diff-interrupt-sleep": DiffInterruptSleep(); break;
+            case "diff-interrupt-monitor-wait": DiffInterruptMonitorWait(); break;
+            case "diff-interrupt-join": DiffInterruptJoin(); break;
+            case "diff-interrupt-contended-lock": DiffInterruptContendedLock(); break;
+            case "diff-interrupt-waitone": DiffInterruptWaitOne(); break;
+            case "diff-interrupt-running-then-later-waits": DiffInterruptRunningThenLaterWaits(); break;
+            case "diff-interrupt-native-thread": DiffInterruptNativeThread(); break;
+            case "diff-interrupt-before-start": DiffInterruptBeforeStart(); break;
+            case "diff-interrupt-zero-waits": DiffInterruptZeroWaits(); break;
+            case "diff-interrupt-from-native-thread": DiffInterruptFromNativeThread(); break;
             default:
                 if (!RunConformance(name)) throw new ArgumentException("unknown differential scenario " + name);
                 break;

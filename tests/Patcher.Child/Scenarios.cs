@@ -56,6 +56,8 @@ internal static partial class Scenarios
             case "killed-lock-waiter-passes-wake-on": KilledLockWaiterPassesWakeOn(); break;
             case "monitor-green-and-native-hold": MonitorGreenAndNativeHold(); break;
             case "dns-hostentry-green": DnsHostEntryGreen(); break;
+            case "thread-start-keeps-hub-live": ThreadStartKeepsHubLive(); break;
+            case "runtime-threads-keep-cpu-set": RuntimeThreadsKeepCpuSet(); break;
             case "foreground-exit":
                 new Thread(() => { Thread.Sleep(50); Console.WriteLine("foreground green thread finished after Main returned"); Console.WriteLine("pass"); }).Start();
                 return 0; // the patched program must wait for that thread before exiting
@@ -81,10 +83,12 @@ internal static partial class Scenarios
     {
         int sleeping = 0, maxSleeping = 0, running = 0, maxRunning = 0;
         var threads = new List<Thread>();
+        var go = new ManualResetEventSlim(); // a start is a green switch: the first threads would sleep out before the last start
         for (int i = 0; i < 50; i++)
         {
             var t = new Thread(() =>
             {
+                go.Wait();
                 running++; maxRunning = Math.Max(maxRunning, running);
                 for (int k = 0; k < 1000; k++) { if (running != 1) maxRunning = Math.Max(maxRunning, running); }
                 running--;
@@ -95,6 +99,7 @@ internal static partial class Scenarios
             threads.Add(t);
             t.Start();
         }
+        go.Set();
         foreach (var t in threads) t.Join();
         Check(maxSleeping == 50, $"all 50 sleeps overlapped (max {maxSleeping})");
         Check(maxRunning == 1, $"one thread at a time (max {maxRunning})");
@@ -186,9 +191,10 @@ internal static partial class Scenarios
         using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         client.Connect(listener.LocalEndPoint!);
         using var server = listener.Accept();
-        int greenRan = 0;
-        var g = new Thread(() => greenRan = 1);
-        g.Start(); // runnable, but it only runs when main yields
+        int greenRan = 0, armed = 0;
+        // Runnable throughout (it yields until armed): it can run only when main yields, and Start itself is a switch.
+        var g = new Thread(() => { while (Volatile.Read(ref armed) == 0) Thread.Sleep(0); greenRan = 1; });
+        g.Start();
         int mainTid = Environment.ProcessId;
         var sender = Patcher.Original<OriginalThread>().Start(() =>
         {
@@ -197,6 +203,7 @@ internal static partial class Scenarios
             Patcher.Original<OriginalSocket>().Send(client, [42], 0, 1);
         }, "sender");
         var buf = new byte[1];
+        Volatile.Write(ref armed, 1);
         int n = Patcher.Original<OriginalSocket>().Receive(server, buf, 0, 1);
         Check(n == 1 && buf[0] == 42, "received natively");
         Check(greenRan == 0, "no green thread ran while the native receive blocked");

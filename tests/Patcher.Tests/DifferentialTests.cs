@@ -43,6 +43,16 @@ public class DifferentialTests(ITestOutputHelper output)
     [InlineData("diff-await-result")]
     [InlineData("diff-await-pool")]
     [InlineData("diff-asynclocal")]
+    [InlineData("diff-interrupt-sleep")]
+    [InlineData("diff-interrupt-monitor-wait")]
+    [InlineData("diff-interrupt-join")]
+    [InlineData("diff-interrupt-contended-lock")]
+    [InlineData("diff-interrupt-waitone")]
+    [InlineData("diff-interrupt-running-then-later-waits")]
+    [InlineData("diff-interrupt-native-thread")]
+    [InlineData("diff-interrupt-before-start")]
+    [InlineData("diff-interrupt-zero-waits")]
+    [InlineData("diff-interrupt-from-native-thread")]
     public void SameResultPatchedAndUnpatched(string name)
     {
         var plain = ChildProcess.Run(PatchScenarioTests.ChildDll, name, ("EVERGREEN_NO_PATCH", "1"));

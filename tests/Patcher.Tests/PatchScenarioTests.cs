@@ -58,6 +58,8 @@ public class PatchScenarioTests(ITestOutputHelper output)
     [InlineData("late-offthread")]
     [InlineData("monitor-green-and-native-hold")]
     [InlineData("dns-hostentry-green")]
+    [InlineData("thread-start-keeps-hub-live")]
+    [InlineData("runtime-threads-keep-cpu-set")]
     public void Scenario(string name) => AssertPass(name);
 
     /// <summary>Npgsql (sync API) against the local PostgreSQL; Skipped, with the reason, when no server is reachable.</summary>

@@ -11,8 +11,9 @@ namespace Evergreen.Internal;
 /// CPU" already says which kind of mistake it is. It also watches the hub when nobody runs green code: if runnable
 /// threads, an overdue timer or posts stay due for the threshold while the hub is idle or asleep in the poller and its
 /// progress counter stands still, a wake-up was lost, and it logs one error per episode saying what is due and who has
-/// the baton (issue 11.8). <c>EVERGREEN_BLOCK_DETECT_MS</c> sets the threshold (default 1000;
-/// 0 turns it off).
+/// the baton (issue 11.8). <c>EVERGREEN_BLOCK_DETECT_MS</c> sets the threshold (default 1000; 0 turns it off). The same
+/// thread gives runtime threads that inherited the hub's CPU pin the process's set back
+/// (<see cref="CpuAffinity.UnpinStrays"/>), every sample whether reporting is on or off.
 /// </summary>
 internal sealed class BlockingDetector
 {
@@ -45,6 +46,7 @@ internal sealed class BlockingDetector
         {
             int threshold = ThresholdMs;
             Thread.Sleep(threshold == 0 ? 1000 : Math.Clamp(threshold / 4, 10, 250)); // a native thread: a real sleep
+            CpuAffinity.UnpinStrays();
             long now = Stopwatch.GetTimestamp();
             long progress = _hub.Progress;
             if (progress != lastProgress || threshold == 0)

@@ -29,8 +29,9 @@ internal static class GreenHandleWait
     /// Runs <paramref name="tryWait"/> (the runtime's wait with a zero timeout) until it returns something other than
     /// <see cref="WaitTimeout"/> or <paramref name="millisecondsTimeout"/> passes (-1: never), parking greenly in between.
     /// <paramref name="handle"/> is the handle a signal must name to wake this waiter; 0 for a multi-handle wait.
+    /// Thread.Interrupt ends it only if <paramref name="interruptible"/> (the runtime's trivial waits are not).
     /// </summary>
-    public static int Wait<TState>(nint handle, int millisecondsTimeout, TState state, Func<TState, int> tryWait)
+    public static int Wait<TState>(nint handle, int millisecondsTimeout, bool interruptible, TState state, Func<TState, int> tryWait)
     {
         var hub = Hub.Instance;
         var self = hub.RequireCurrent("WaitHandle.WaitOne");
@@ -40,6 +41,7 @@ internal static class GreenHandleWait
         // a failed try and the park cannot be lost (it makes the park return at once).
         Interlocked.Increment(ref s_waiting);
         hub.BeginExternalWait(); // the signaller may be a native thread the hub cannot see
+        if (!interruptible) self.NoInterrupt++;
         try
         {
             while (true)
@@ -68,6 +70,7 @@ internal static class GreenHandleWait
         }
         finally
         {
+            if (!interruptible) self.NoInterrupt--;
             hub.EndExternalWait();
             Interlocked.Decrement(ref s_waiting);
             if (handle != 0 && s_waiters.TryGetValue(handle, out var list) && list.Count == 0)

@@ -124,7 +124,17 @@ internal static class GreenMonitor
         {
             hub.EndExternalWait();
             RemoveIfEmpty(s_condWaiters, obj);
-            for (int i = 0; i < depth; i++) enterOnce(obj);
+            // Re-taking the lock is not interruptible (an interrupt meanwhile stays pending): .NET's Monitor.Wait owns the
+            // lock again before it throws ThreadInterruptedException, and the caller's `lock` will release it.
+            self.NoInterrupt++;
+            try
+            {
+                for (int i = 0; i < depth; i++) enterOnce(obj);
+            }
+            finally
+            {
+                self.NoInterrupt--;
+            }
         }
         return signaled;
     }

@@ -74,4 +74,18 @@ internal static unsafe partial class Libc
 
     [LibraryImport(Lib)]
     public static partial int gettid();
+
+    // directories -----------------------------------------------------------------------------
+    /// <summary>Offset of <c>d_name</c> in glibc's x86-64 <c>struct dirent</c> (d_ino 8, d_off 8, d_reclen 2, d_type 1).</summary>
+    public const int DirentNameOffset = 19;
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial nint opendir(string name);
+
+    /// <summary>The next entry (a <c>struct dirent*</c> valid until the next call), or 0 at the end.</summary>
+    [LibraryImport(Lib)]
+    public static partial byte* readdir(nint dir);
+
+    [LibraryImport(Lib)]
+    public static partial int closedir(nint dir);
 }

@@ -18,11 +18,13 @@ internal static class GreenThreadStart
     private static readonly FieldInfo s_startArg = s_startHelper.FieldType.GetField("_startArg", BindingFlags.Instance | BindingFlags.NonPublic)
         ?? throw new PlatformNotSupportedException("Thread.StartHelper._startArg not found (.NET 10 layout expected).");
 
-    // Every thread started through the patched Thread.Start: green ones with their end event, the others (started on
-    // the pool, a native thread, after ConfigureAwait(false)) with none. Weak: a running thread is rooted by the runtime,
-    // so only ended ones drop out. Both tables lock internally; native starters add concurrently.
-    private static readonly ConditionalWeakTable<Thread, Event> s_done = new();
+    // Every thread started through the patched Thread.Start: green ones with their end event and an interrupt that came
+    // before they joined the hub, the others (started on the pool, a native thread, after ConfigureAwait(false)) with
+    // none. Weak: a running thread is rooted by the runtime, so only ended ones drop out. The tables lock internally;
+    // native starters add concurrently. Threads interrupted before Start wait in s_interruptedUnstarted.
+    private static readonly ConditionalWeakTable<Thread, StartState> s_started = new();
     private static readonly ConditionalWeakTable<Thread, object?> s_native = new();
+    private static readonly ConditionalWeakTable<Thread, object> s_interruptedUnstarted = new();
 
     /// <summary>
     /// How often <see cref="WaitForForeground"/> re-reads <see cref="Thread.IsBackground"/> of the thread it waits for:
@@ -38,8 +40,9 @@ internal static class GreenThreadStart
     {
         var helper = s_startHelper.GetValue(thread) ?? throw new ThreadStateException("Thread has no start delegate (already started?).");
         var body = (Delegate)s_start.GetValue(helper)!;
-        var done = new Event();
-        s_done.AddOrUpdate(thread, done);
+        var state = new StartState { InterruptBeforeAdopt = TakeUnstartedInterrupt(thread) ? 1 : 0 };
+        var done = state.Done;
+        s_started.AddOrUpdate(thread, state);
         var hub = Hub.Instance;
         ThreadStart wrapper = () =>
         {
@@ -48,6 +51,7 @@ internal static class GreenThreadStart
             try
             {
                 hub.EndExternalWait(); // begun by the starter: this thread is reachable by the hub now
+                if (Interlocked.Exchange(ref state.InterruptBeforeAdopt, 0) == 1) Hub.TryInterrupt(thread);
                 if (body is ThreadStart ts) ts();
                 else ((ParameterizedThreadStart)body)(arg);
             }
@@ -66,14 +70,44 @@ internal static class GreenThreadStart
     public static void StartFailed(Thread thread)
     {
         Hub.Instance.EndExternalWait();
-        s_done.Remove(thread);
+        s_started.Remove(thread);
     }
 
     /// <summary>Remembers a thread the patched Thread.Start started natively (off the hub), for the exit rule.</summary>
     public static void StartedNative(Thread thread) => s_native.AddOrUpdate(thread, null);
 
     /// <summary>The end event of a thread started green, or null if it was not.</summary>
-    public static Event? DoneEvent(Thread thread) => s_done.TryGetValue(thread, out var e) ? e : null;
+    public static Event? DoneEvent(Thread thread) => s_started.TryGetValue(thread, out var state) ? state.Done : null;
+
+    /// <summary>
+    /// Thread.Interrupt of a thread started green (any caller): delivered by the hub once the thread has joined it; until
+    /// then kept here and handed over by the thread itself right after it joins (whichever side sees the request last
+    /// delivers it, exactly once). False if <paramref name="thread"/> was not started green.
+    /// </summary>
+    public static bool TryInterrupt(Thread thread)
+    {
+        if (Hub.TryInterrupt(thread)) return true;
+        if (!s_started.TryGetValue(thread, out var state))
+        {
+            // Not started yet: whether it runs green is decided at Start (TakeUnstartedInterrupt).
+            if ((thread.ThreadState & ThreadState.Unstarted) == 0) return false;
+            s_interruptedUnstarted.AddOrUpdate(thread, thread);
+            return true;
+        }
+        Interlocked.Exchange(ref state.InterruptBeforeAdopt, 1);
+        // It may have joined the hub between the two looks and already checked for a request: then deliver it here.
+        if (Hub.IsAdoptedThread(thread) && Interlocked.Exchange(ref state.InterruptBeforeAdopt, 0) == 1) Hub.TryInterrupt(thread);
+        return true;
+    }
+
+    /// <summary>True (once) if <paramref name="thread"/> was interrupted before it started; a native start then hands it to the runtime.</summary>
+    public static bool TakeUnstartedInterrupt(Thread thread) => s_interruptedUnstarted.Remove(thread);
+
+    private sealed class StartState
+    {
+        public readonly Event Done = new();
+        public int InterruptBeforeAdopt; // 1: Thread.Interrupt came before the thread joined the hub (Interlocked)
+    }
 
     /// <summary>
     /// Waits greenly until no thread started through the patched Thread.Start — green or native, whoever started it — is
@@ -88,8 +122,8 @@ internal static class GreenThreadStart
 
     private static Thread? NextForeground(Thread self)
     {
-        foreach (var (thread, done) in (IEnumerable<KeyValuePair<Thread, Event>>)s_done)
-            if (thread != self && !done.Ready && IsAliveForeground(thread, knownAlive: true)) return thread;
+        foreach (var (thread, state) in (IEnumerable<KeyValuePair<Thread, StartState>>)s_started)
+            if (thread != self && !state.Done.Ready && IsAliveForeground(thread, knownAlive: true)) return thread;
         foreach (var (thread, _) in (IEnumerable<KeyValuePair<Thread, object?>>)s_native)
             if (thread != self && IsAliveForeground(thread)) return thread;
         return null;

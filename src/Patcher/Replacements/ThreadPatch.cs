@@ -18,12 +18,13 @@ internal static unsafe class ThreadPatch
     public static readonly PatchRow JoinMsRow = Row(nameof(Thread.Join), [typeof(int)], nameof(JoinMs));
     public static readonly PatchRow JoinSpanRow = Row(nameof(Thread.Join), [typeof(TimeSpan)], nameof(JoinSpan));
     public static readonly PatchRow YieldRow = Row(nameof(Thread.Yield), [], nameof(Yield));
+    public static readonly PatchRow InterruptRow = Row(nameof(Thread.Interrupt), [], nameof(Interrupt));
     public static readonly PatchRow SleepMsRow = Row(nameof(Thread.Sleep), [typeof(int)], nameof(SleepMs));
     public static readonly PatchRow SleepSpanRow = Row(nameof(Thread.Sleep), [typeof(TimeSpan)], nameof(SleepSpan));
 
     public static readonly PatchTable ThreadTable = new("thread",
-        "every Start/UnsafeStart overload funnels into StartCore: the new OS thread joins the hub (identity, name, IsBackground, ThreadStatics kept), and a thread started off the hub is remembered so the exit waits for it while foreground; Join waits greenly (tpool for a native thread); Yield is Green.Sleep(0)",
-        [StartCoreRow, JoinRow, JoinMsRow, JoinSpanRow, YieldRow],
+        "every Start/UnsafeStart overload funnels into StartCore: the new OS thread joins the hub (identity, name, IsBackground, ThreadStatics kept), started off the hub's CPU while the starter waits greenly, and a thread started off the hub is remembered so the exit waits for it while foreground; Join waits greenly (tpool for a native thread); Yield is Green.Sleep(0); Interrupt of a green thread throws ThreadInterruptedException at its current or next green wait (the runtime's flag is never set)",
+        [StartCoreRow, JoinRow, JoinMsRow, JoinSpanRow, YieldRow, InterruptRow],
         connect: static () => HubPatchSeam.StartNativeThread = StartNative);
 
     public static readonly PatchTable TimeTable = new("time", "Green.Sleep",
@@ -47,24 +48,21 @@ internal static unsafe class ThreadPatch
 
     internal static void StartCore(Thread thread)
     {
-        if (IsRuntimeThread(thread)) { ((delegate*<Thread, void>)StartCoreRow.Original)(thread); return; }
-        if (!NativeScope.GreenCaller)
+        if (!NativeScope.GreenCaller || IsRuntimeThread(thread))
         {
+            if (GreenThreadStart.TakeUnstartedInterrupt(thread)) ((delegate*<Thread, void>)InterruptRow.Original)(thread);
             ((delegate*<Thread, void>)StartCoreRow.Original)(thread);
-            GreenThreadStart.StartedNative(thread); // after: a start that throws leaves nothing to wait for
+            // A program's thread started off the hub: the exit waits for it while it is foreground (after the start:
+            // one that throws leaves nothing to wait for). The runtime's own threads are not the program's.
+            if (!IsRuntimeThread(thread)) GreenThreadStart.StartedNative(thread);
             return;
         }
         GreenThreadStart.Prepare(thread);
-        try
-        {
-            ((delegate*<Thread, void>)StartCoreRow.Original)(thread);
-        }
-        catch
-        {
-            GreenThreadStart.StartFailed(thread);
-            throw;
-        }
+        // The runtime's start blocks until the new OS thread runs: off the hub, so other green threads keep running.
+        Hub.Instance.StartOffHub(() => StartOriginal(thread), () => GreenThreadStart.StartFailed(thread));
     }
+
+    private static void StartOriginal(Thread thread) => ((delegate*<Thread, void>)StartCoreRow.Original)(thread);
 
     /// <summary>
     /// The runtime starts its own threads lazily, from whatever thread first needs them — often a green one: the
@@ -118,6 +116,15 @@ internal static unsafe class ThreadPatch
     {
         done.Wait();
         return true;
+    }
+
+    /// <summary>
+    /// A green target gets the interrupt from the hub, whoever calls; the runtime's own flag is never set for it, so it
+    /// cannot fire later in a native wait. Any other thread is interrupted by the runtime.
+    /// </summary>
+    internal static void Interrupt(Thread thread)
+    {
+        if (!GreenThreadStart.TryInterrupt(thread)) ((delegate*<Thread, void>)InterruptRow.Original)(thread);
     }
 
     internal static bool Yield()

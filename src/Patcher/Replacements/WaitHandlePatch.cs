@@ -45,9 +45,18 @@ internal static unsafe class WaitHandlePatch
     internal static bool WaitOne(WaitHandle self, int millisecondsTimeout, bool useTrivialWaits, object? associatedObject, byte waitSource)
     {
         var original = (delegate*<WaitHandle, int, bool, object?, byte, bool>)WaitOneRow.Original;
-        if (!NativeScope.GreenCaller || millisecondsTimeout == 0)
+        if (!NativeScope.GreenCaller)
         {
             return original(self, millisecondsTimeout, useTrivialWaits, associatedObject, waitSource);
+        }
+
+        if (!useTrivialWaits)
+        {
+            Hub.ThrowIfInterrupted(); // as the runtime's alertable wait does first, signalled handle or not
+        }
+        if (millisecondsTimeout == 0)
+        {
+            return original(self, 0, useTrivialWaits, associatedObject, waitSource);
         }
 
         if (original(self, 0, useTrivialWaits, associatedObject, waitSource))
@@ -55,7 +64,7 @@ internal static unsafe class WaitHandlePatch
             return true;
         }
 
-        return GreenHandleWait.Wait(self.SafeWaitHandle.DangerousGetHandle(), millisecondsTimeout, (self, useTrivialWaits, associatedObject, waitSource),
+        return GreenHandleWait.Wait(self.SafeWaitHandle.DangerousGetHandle(), millisecondsTimeout, !useTrivialWaits, (self, useTrivialWaits, associatedObject, waitSource),
             static s => ((delegate*<WaitHandle, int, bool, object?, byte, bool>)WaitOneRow.Original)(s.self, 0, s.useTrivialWaits, s.associatedObject, s.waitSource)
                 ? 0 : GreenHandleWait.WaitTimeout) != GreenHandleWait.WaitTimeout;
     }
@@ -63,12 +72,18 @@ internal static unsafe class WaitHandlePatch
     internal static int WaitMultiple(ReadOnlySpan<WaitHandle> handles, bool waitAll, int millisecondsTimeout)
     {
         var original = (delegate*<ReadOnlySpan<WaitHandle>, bool, int, int>)WaitMultipleRow.Original;
-        if (!NativeScope.GreenCaller || millisecondsTimeout == 0)
+        if (!NativeScope.GreenCaller)
         {
             return original(handles, waitAll, millisecondsTimeout);
         }
 
-        return GreenHandleWait.Wait(0, millisecondsTimeout, (handles.ToArray(), waitAll),
+        Hub.ThrowIfInterrupted();
+        if (millisecondsTimeout == 0)
+        {
+            return original(handles, waitAll, 0);
+        }
+
+        return GreenHandleWait.Wait(0, millisecondsTimeout, interruptible: true, (handles.ToArray(), waitAll),
             static s => ((delegate*<ReadOnlySpan<WaitHandle>, bool, int, int>)WaitMultipleRow.Original)(s.Item1, s.waitAll, 0));
     }
 

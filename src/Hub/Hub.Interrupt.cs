@@ -1,0 +1,64 @@
+using System.Runtime.CompilerServices;
+
+namespace Evergreen;
+
+public sealed partial class Hub
+{
+    // ------------------------------------------------------------------------------------------
+    // Thread.Interrupt of a green thread: a ThreadInterruptedException thrown into its green wait
+    // ------------------------------------------------------------------------------------------
+    // Plain .NET sets a flag on the thread and wakes its wait (Sleep, Join, a contended lock, Monitor.Wait, WaitHandle
+    // waits) with ThreadInterruptedException; a thread that is running gets it at its next such wait. A green thread
+    // never waits in the runtime, so the runtime's flag would only fire later in some unrelated native wait: the hub
+    // keeps the flag instead (GreenThread.Interrupted) and every green wait (Block) delivers it, except waits plain .NET
+    // does not interrupt either (GreenThread.NoInterrupt: socket readiness, Tpool calls, a thread start, the runtime's
+    // trivial waits, Monitor.Wait re-taking its lock).
+
+    // Threads adopted as green threads, by their Thread object (what Thread.Interrupt is called on).
+    private static readonly ConditionalWeakTable<Thread, GreenThread> s_byThread = new();
+
+    /// <summary>
+    /// Interrupts <paramref name="thread"/> if it is an adopted green thread (from any thread) and returns true; returns
+    /// false for any other thread, which the caller interrupts the runtime's way.
+    /// </summary>
+    internal static bool TryInterrupt(Thread thread)
+    {
+        if (!s_byThread.TryGetValue(thread, out var g)) return false;
+        var hub = g.Hub;
+        if (t_current != null) hub.Interrupt(g);
+        else hub.Post(() => hub.Interrupt(g));
+        return true;
+    }
+
+    /// <summary>True while <paramref name="thread"/> is an adopted green thread (any caller).</summary>
+    internal static bool IsAdoptedThread(Thread thread) => s_byThread.TryGetValue(thread, out _);
+
+    private void Interrupt(GreenThread g)
+    {
+        AssertBatonHolder();
+        if (g.IsDead) return;
+        g.Interrupted = true;
+        if (g.Blocked && g.NoInterrupt == 0)
+        {
+            g.Blocked = false;
+            g.WakeValue = null;
+            _runq.PushBack(g);
+        }
+    }
+
+    /// <summary>
+    /// On a green thread, throws a pending interrupt now: for waits that plain .NET checks before they try (a WaitHandle
+    /// wait throws even on a signalled handle), where the green wait would not block. Elsewhere, nothing.
+    /// </summary>
+    internal static void ThrowIfInterrupted()
+    {
+        if (t_current is { } self) ThrowIfInterrupted(self);
+    }
+
+    private static void ThrowIfInterrupted(GreenThread self)
+    {
+        if (!self.Interrupted || self.NoInterrupt > 0) return;
+        self.Interrupted = false;
+        throw new ThreadInterruptedException();
+    }
+}
