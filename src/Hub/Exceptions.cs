@@ -56,5 +56,6 @@ public class NotGreenThreadException : InvalidOperationException
     /// <summary>Creates the exception naming the operation.</summary>
     public NotGreenThreadException(string operation) : base(
         $"{operation} must be called from a green thread. Run the code inside Hub.Run(...), a Green.Spawn(...)ed " +
-        "thread, or after Patcher.MonkeyPatch() on the main thread.") { }
+        "thread, or after Patcher.MonkeyPatch() on the main thread.")
+    { }
 }

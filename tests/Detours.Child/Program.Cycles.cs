@@ -43,7 +43,8 @@ internal static partial class Program
 
                 Interlocked.Increment(ref made);
             }
-        }) { IsBackground = true }).ToList(); // a failed scenario exits instead of hanging on its callers
+        })
+        { IsBackground = true }).ToList(); // a failed scenario exits instead of hanging on its callers
         threads.ForEach(t => t.Start());
         start.SignalAndWait();
 

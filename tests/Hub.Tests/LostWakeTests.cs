@@ -57,7 +57,8 @@ public class LostWakeTests
                         if (SpinUntil(() => Volatile.Read(ref done) > round, LostBound)) return;
                         Interlocked.Increment(ref lost);
                         Hub.Instance.Post(static () => { }); // another post's wake delivers the lost one: end the round
-                    }) { IsBackground = true, Name = "native-poster" };
+                    })
+                    { IsBackground = true, Name = "native-poster" };
                     sender.Start();
                     ev.Wait();
                     Volatile.Write(ref done, i + 1);

@@ -15,7 +15,7 @@ internal static class Program
             switch (scenario)
             {
                 case "late-thread":
-                    var t = new Thread(() => { }) ; t.Start(); t.Join();
+                    var t = new Thread(() => { }); t.Start(); t.Join();
                     new Thread(() => Thread.Sleep(Timeout.Infinite)) { IsBackground = true }.Start();
                     return ExpectLate(() => Patcher.MonkeyPatch(), "already started threads");
                 case "late-socket":

@@ -200,7 +200,8 @@ internal static partial class Scenarios
                     else { lock (lk) { counter++; if (hold) Thread.Sleep(0); } }
                 }
                 finished++;
-            }) { IsBackground = true };
+            })
+            { IsBackground = true };
             threads.Add(t); t.Start();
         }
         var bound = DateTime.UtcNow.AddSeconds(60); // safety bound: a lost wake-up leaves threads parked forever

@@ -56,7 +56,8 @@ internal static partial class Scenarios
                 if (ms > longestTickMs) longestTickMs = ms;
                 ticks++;
             }
-        }) { Name = "ticker" };
+        })
+        { Name = "ticker" };
         ticker.Start();
         int wrong = 0;
         var sw = Stopwatch.StartNew();
@@ -72,7 +73,8 @@ internal static partial class Scenarios
                     db.StringSet(key, k, TimeSpan.FromSeconds(60));
                     if ((int)db.StringGet(key) != k) Interlocked.Increment(ref wrong);
                 }
-            }) { Name = "redis-" + i };
+            })
+            { Name = "redis-" + i };
             workers[i].Start();
         }
         foreach (var w in workers) w.Join();

@@ -1,5 +1,5 @@
-using Iced.Intel;
 using System.Runtime.InteropServices;
+using Iced.Intel;
 
 namespace Evergreen.Detours.Runtime;
 

@@ -132,9 +132,26 @@ internal sealed class BlockingDetector
 
     private static string SyscallName(int nr) => nr switch
     {
-        0 => "read", 1 => "write", 7 => "poll", 17 => "pread64", 23 => "select", 35 => "nanosleep", 42 => "connect",
-        43 => "accept", 44 => "sendto", 45 => "recvfrom", 46 => "sendmsg", 47 => "recvmsg", 61 => "wait4", 202 => "futex",
-        230 => "clock_nanosleep", 232 => "epoll_wait", 270 => "pselect6", 271 => "ppoll", 281 => "epoll_pwait", 288 => "accept4",
+        0 => "read",
+        1 => "write",
+        7 => "poll",
+        17 => "pread64",
+        23 => "select",
+        35 => "nanosleep",
+        42 => "connect",
+        43 => "accept",
+        44 => "sendto",
+        45 => "recvfrom",
+        46 => "sendmsg",
+        47 => "recvmsg",
+        61 => "wait4",
+        202 => "futex",
+        230 => "clock_nanosleep",
+        232 => "epoll_wait",
+        270 => "pselect6",
+        271 => "ppoll",
+        281 => "epoll_pwait",
+        288 => "accept4",
         _ => $"syscall {nr}",
     };
 }
