@@ -48,13 +48,14 @@ internal static unsafe class ThreadPatch
 
     internal static void StartCore(Thread thread)
     {
-        if (!NativeScope.GreenCaller || IsRuntimeThread(thread))
+        bool runtimeThread = IsRuntimeThread(thread); // before the start: a started thread may be gone (and unreadable) at once
+        if (!NativeScope.GreenCaller || runtimeThread)
         {
             if (GreenThreadStart.TakeUnstartedInterrupt(thread)) ((delegate*<Thread, void>)InterruptRow.Original)(thread);
             ((delegate*<Thread, void>)StartCoreRow.Original)(thread);
             // A program's thread started off the hub: the exit waits for it while it is foreground (after the start:
             // one that throws leaves nothing to wait for). The runtime's own threads are not the program's.
-            if (!IsRuntimeThread(thread)) GreenThreadStart.StartedNative(thread);
+            if (!runtimeThread) GreenThreadStart.StartedNative(thread);
             return;
         }
         GreenThreadStart.Prepare(thread);
