@@ -14,25 +14,38 @@ internal static unsafe class CodeMemory
     internal static readonly int PageSize = Environment.SystemPageSize;
 
     /// <summary>The pages spanning [address, address+length) with their current protection; read before writing.</summary>
-    internal static (nint Page, int Protection)[] GetPages(nint address, int length)
-    {
-        nint first = address & ~(nint)(PageSize - 1);
-        nint last = (address + length - 1) & ~(nint)(PageSize - 1);
-        var pages = new (nint, int)[(int)((last - first) / PageSize) + 1];
-        var maps = ProcMaps.ReadAll(fresh: true); // one read for all the pages; protections must be current
-        for (int i = 0; i < pages.Length; i++)
-        {
-            nint page = first + (i * PageSize);
-            int index = maps.FindIndex(r => r.Contains((ulong)page));
-            if (index < 0)
-            {
-                throw new InvalidOperationException($"address 0x{page:X} is not mapped");
-            }
+    internal static (nint Page, int Protection)[] GetPages(nint address, int length) => GetPages([(address, length)]);
 
-            pages[i] = (page, maps[index].Protection);
+    /// <summary>
+    /// The distinct pages spanning every span, in order of first appearance, with their current protection: one read of
+    /// /proc/self/maps for the whole batch (protections must be current).
+    /// </summary>
+    internal static (nint Page, int Protection)[] GetPages(IEnumerable<(nint Address, int Length)> spans)
+    {
+        var maps = ProcMaps.ReadAll(fresh: true);
+        var pages = new List<(nint Page, int Protection)>();
+        foreach (var (address, length) in spans)
+        {
+            nint first = address & ~(nint)(PageSize - 1);
+            nint last = (address + length - 1) & ~(nint)(PageSize - 1);
+            for (nint page = first; page <= last; page += PageSize)
+            {
+                if (pages.Exists(p => p.Page == page))
+                {
+                    continue;
+                }
+
+                int index = maps.FindIndex(r => r.Contains((ulong)page));
+                if (index < 0)
+                {
+                    throw new InvalidOperationException($"address 0x{page:X} is not mapped");
+                }
+
+                pages.Add((page, maps[index].Protection));
+            }
         }
 
-        return pages;
+        return pages.ToArray();
     }
 
     /// <summary>

@@ -153,17 +153,9 @@ internal static unsafe class WorldStop
         }
 
         EnsureInitialized();
-        var pages = new List<(nint Page, int Protection)>();
-        foreach (var w in writes)
-        {
-            foreach (var p in CodeMemory.GetPages(w.Address, w.Bytes.Length))
-            {
-                if ((p.Protection & Libc.ProtWrite) == 0 && !pages.Exists(q => q.Page == p.Page))
-                {
-                    pages.Add(p);
-                }
-            }
-        }
+        var pages = CodeMemory.GetPages(writes.Select(w => (w.Address, w.Bytes.Length)))
+            .Where(p => (p.Protection & Libc.ProtWrite) == 0)
+            .ToList();
 
         int sourceBytes = writes.Sum(w => w.Bytes.Length);
         var pageTable = (long*)NativeMemory.Alloc((nuint)(Math.Max(1, pages.Count) * PageEntrySize));
@@ -330,8 +322,7 @@ internal static unsafe class WorldStop
         a.jne(ignore);
         // Mark this thread's entry (the writer stores the tid before it sends, so the entry exists; it may be the one
         // at TidCount, not yet counted), then count: the census reads the marks, the wait loop the count.
-        a.mov(eax, SysGettid);
-        a.syscall();
+        Syscall(a, SysGettid);
         a.mov(rcx, __qword_ptr[r13 + Tids]);
         a.mov(edx, __dword_ptr[r13 + TidCount]);
         a.inc(edx);
@@ -523,9 +514,7 @@ internal static unsafe class WorldStop
         a.add(rbx, rax);
         a.jmp(record);
         a.Label(ref closeDir);
-        a.mov(eax, SysClose);
-        a.mov(edi, ebp);
-        a.syscall();
+        CloseDirectory(a);
 
         // (2) wait until every signalled thread has arrived or exited.
         a.mov(r14, __qword_ptr[r12 + WaitRounds]);
@@ -672,9 +661,7 @@ internal static unsafe class WorldStop
 
         a.Label(ref failListClose);
         a.mov(r15, rax);
-        a.mov(eax, SysClose);
-        a.mov(edi, ebp);
-        a.syscall();
+        CloseDirectory(a);
         a.mov(rax, r15);
         a.Label(ref failList);
         a.neg(rax);
@@ -682,17 +669,13 @@ internal static unsafe class WorldStop
         a.mov(__qword_ptr[rsp], ListFailed);
         a.jmp(release);
         a.Label(ref failCapacity);
-        a.mov(eax, SysClose);
-        a.mov(edi, ebp);
-        a.syscall();
+        CloseDirectory(a);
         a.mov(__qword_ptr[rsp], TooManyThreads);
         a.jmp(release);
         a.Label(ref failSignal);
         a.neg(rax);
         a.mov(__qword_ptr[r12 + Detail], rax);
-        a.mov(eax, SysClose);
-        a.mov(edi, ebp);
-        a.syscall();
+        CloseDirectory(a);
         a.mov(__qword_ptr[rsp], SignalFailed);
         a.jmp(release);
         a.Label(ref failStop);
@@ -826,6 +809,14 @@ internal static unsafe class WorldStop
         a.mov(rdi, __qword_ptr[r8]);
         a.mov(esi, CodeMemory.PageSize);
         a.mov(rdx, __qword_ptr[r8 + protectionField]);
+        a.syscall();
+    }
+
+    // close(ebp): the /proc/self/task directory of the current pass.
+    private static void CloseDirectory(Assembler a)
+    {
+        a.mov(eax, SysClose);
+        a.mov(edi, ebp);
         a.syscall();
     }
 
