@@ -127,7 +127,7 @@ public sealed partial class Hub
         catch (Exception ex)
         {
             error = ex;
-            if (ex is not GreenThreadExitException)
+            if (ex is not GreenThreadExitException && !(ScheduleMode.Explorable && ObserveUnhandled(ex)))
                 Logger.Error(ex, "Green thread {Name} ({Id}) ended with an unhandled exception", g.Name, g.Id);
         }
         try
