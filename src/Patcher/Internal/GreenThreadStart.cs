@@ -55,6 +55,10 @@ internal static class GreenThreadStart
                 if (body is ThreadStart ts) ts();
                 else ((ParameterizedThreadStart)body)(arg);
             }
+            catch (Exception ex) when (Hub.ObserveUnhandled(ex))
+            {
+                // An exploration run took it (ScheduleExplorer): the thread ends instead of the process.
+            }
             finally
             {
                 done.Send();

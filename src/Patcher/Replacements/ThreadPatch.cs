@@ -58,6 +58,14 @@ internal static unsafe class ThreadPatch
             if (!runtimeThread) GreenThreadStart.StartedNative(thread);
             return;
         }
+        if (Hub.InlineStarts)
+        {
+            // Seeded or explored: the new thread joins the run queue at a fixed point of the schedule (Hub.StartInline).
+            Hub.SchedulePoint("Thread.Start", null);
+            GreenThreadStart.Prepare(thread);
+            Hub.Instance.StartInline(thread, () => StartOriginal(thread), () => GreenThreadStart.StartFailed(thread));
+            return;
+        }
         GreenThreadStart.Prepare(thread);
         // The runtime's start blocks until the new OS thread runs: off the hub, so other green threads keep running.
         Hub.Instance.StartOffHub(() => StartOriginal(thread), () => GreenThreadStart.StartFailed(thread));
@@ -78,6 +86,7 @@ internal static unsafe class ThreadPatch
     internal static void Join(Thread thread)
     {
         if (!NativeScope.GreenCaller) { ((delegate*<Thread, void>)JoinRow.Original)(thread); return; }
+        if (ScheduleMode.Explorable) Hub.SchedulePoint("Thread.Join", thread);
         JoinGreen(thread, -1);
     }
 
@@ -85,6 +94,7 @@ internal static unsafe class ThreadPatch
     {
         if (!NativeScope.GreenCaller) return ((delegate*<Thread, int, bool>)JoinMsRow.Original)(thread, millisecondsTimeout);
         ArgumentOutOfRangeException.ThrowIfLessThan(millisecondsTimeout, -1);
+        if (ScheduleMode.Explorable) Hub.SchedulePoint("Thread.Join", thread);
         return JoinGreen(thread, millisecondsTimeout);
     }
 
@@ -93,6 +103,7 @@ internal static unsafe class ThreadPatch
         if (!NativeScope.GreenCaller) return ((delegate*<Thread, TimeSpan, bool>)JoinSpanRow.Original)(thread, timeout);
         long ms = (long)timeout.TotalMilliseconds;
         if (ms < -1 || ms > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(timeout));
+        if (ScheduleMode.Explorable) Hub.SchedulePoint("Thread.Join", thread);
         return JoinGreen(thread, (int)ms);
     }
 
@@ -131,6 +142,7 @@ internal static unsafe class ThreadPatch
     internal static bool Yield()
     {
         if (!NativeScope.GreenCaller) return ((delegate*<bool>)YieldRow.Original)();
+        if (ScheduleMode.Explorable && Hub.SchedulePoint("Thread.Yield", null)) return true; // the point was the yield
         Evergreen.Green.Sleep(0);
         return true;
     }
@@ -138,6 +150,7 @@ internal static unsafe class ThreadPatch
     internal static void SleepMs(int millisecondsTimeout)
     {
         if (!NativeScope.GreenCaller) { ((delegate*<int, void>)SleepMsRow.Original)(millisecondsTimeout); return; }
+        if (ScheduleMode.Explorable && Hub.SchedulePoint("Thread.Sleep", null) && millisecondsTimeout == 0) return;
         Evergreen.Green.Sleep(millisecondsTimeout);
     }
 
@@ -154,6 +167,7 @@ internal static unsafe class ThreadPatch
             ((delegate*<int, void>)SleepMsRow.Original)((int)ms);
             return;
         }
+        if (ScheduleMode.Explorable && Hub.SchedulePoint("Thread.Sleep", null) && timeout == TimeSpan.Zero) return;
         Evergreen.Green.Sleep(timeout);
     }
 }
