@@ -43,7 +43,8 @@ public sealed partial class Hub
             if (_timers.Count == 0 && _fdWaiters == 0 && (ScheduleMode.Hooks ? NothingOutsideCanWake() : Volatile.Read(ref _externalWaits) == 0))
                 return Pick.Deadlock;
             if (ScheduleMode.VirtualTime && TryJumpToNextTimer()) continue;
-            PollIo(MillisUntilNextTimer());
+            if (ScheduleMode.SimulatedTime) PollIoSimulated();
+            else PollIo(MillisUntilNextTimer());
         }
     }
 

@@ -15,7 +15,7 @@ public sealed partial class Hub
 
     // --- the clock -------------------------------------------------------------------------------
 
-    /// <summary>Ticks the hub's clock is ahead of <see cref="Stopwatch"/>: the sum of virtual time's jumps (baton holder writes).</summary>
+    /// <summary>Ticks the hub's clock is ahead of <see cref="Stopwatch"/> (or, simulated, of its start): the jumps of virtual time (baton holder writes).</summary>
     private static long s_clockOffset;
 
     /// <summary>
@@ -23,10 +23,32 @@ public sealed partial class Hub
     /// it. Equal to <see cref="Stopwatch.GetTimestamp"/> unless <c>EVERGREEN_VIRTUAL_TIME=1</c> made it jump ahead. User code
     /// reading <see cref="Stopwatch"/> or <see cref="DateTime"/> keeps seeing real time.
     /// </summary>
-    internal static long Now => ScheduleMode.VirtualTime ? Stopwatch.GetTimestamp() + Volatile.Read(ref s_clockOffset) : Stopwatch.GetTimestamp();
+    /// <remarks>
+    /// With a seed too (<see cref="ScheduleMode.SimulatedTime"/>) the clock is simulated: it stands still while green threads
+    /// run and moves only when the hub would sleep — by a jump to the next timer, or by the real time it slept in the
+    /// poller waiting for the outside. Otherwise how long code ran would decide which timers a pass finds due, and a seed
+    /// would not fix the schedule of a program that sleeps (seen: EVERGREEN_SEED=3 with real time under the jumps gave a
+    /// different hash on each of 3 runs of the 1,000-sleeper program; simulated, the same).
+    /// </remarks>
+    internal static long Now =>
+        !ScheduleMode.VirtualTime ? Stopwatch.GetTimestamp()
+        : (ScheduleMode.SimulatedTime ? s_clockStart : Stopwatch.GetTimestamp()) + Volatile.Read(ref s_clockOffset);
 
-    /// <summary>How far virtual time has moved the hub's clock ahead of real time.</summary>
-    internal static TimeSpan VirtualAdvance => TimeSpan.FromSeconds(Volatile.Read(ref s_clockOffset) / (double)Stopwatch.Frequency);
+    /// <summary>When the hub's clock started (the hub's type init), the base of a simulated clock and of the trace line's figure.</summary>
+    private static readonly long s_clockStart = Stopwatch.GetTimestamp();
+
+    /// <summary>How far virtual time's jumps have moved the hub's clock (for the trace line).</summary>
+    internal static TimeSpan VirtualAdvance => TimeSpan.FromSeconds(Volatile.Read(ref s_jumped) / (double)Stopwatch.Frequency);
+
+    private static long s_jumped;
+
+    /// <summary>The blocking poll of <see cref="PickNext"/> under a simulated clock: the clock moves by the time slept.</summary>
+    private void PollIoSimulated()
+    {
+        long before = Stopwatch.GetTimestamp();
+        PollIo(MillisUntilNextTimer());
+        Volatile.Write(ref s_clockOffset, s_clockOffset + (Stopwatch.GetTimestamp() - before));
+    }
 
     /// <summary>
     /// Virtual time: with nothing runnable, no I/O awaited and nothing outside that could wake a thread, the next timer is
@@ -36,7 +58,11 @@ public sealed partial class Hub
     {
         if (_fdWaiters != 0 || !NothingOutsideCanWake() || _timers.Peek() is not { } t) return false;
         long ahead = t.Due - Now;
-        if (ahead > 0) Volatile.Write(ref s_clockOffset, s_clockOffset + ahead);
+        if (ahead > 0)
+        {
+            Volatile.Write(ref s_clockOffset, s_clockOffset + ahead);
+            Volatile.Write(ref s_jumped, s_jumped + ahead);
+        }
         return true;
     }
 
@@ -109,7 +135,9 @@ public sealed partial class Hub
     {
         var (hash, choices) = ScheduleDigest();
         string seed = ScheduleMode.Seeded ? $"seed {ScheduleMode.Seed}" : "no seed";
-        string clock = ScheduleMode.VirtualTime ? $", virtual clock +{VirtualAdvance.TotalSeconds:0.000} s" : "";
+        string clock = ScheduleMode.VirtualTime
+            ? $", hub clock {(Now - s_clockStart) / (double)Stopwatch.Frequency:0.000} s, {VirtualAdvance.TotalSeconds:0.000} s of it jumped{(ScheduleMode.SimulatedTime ? ", simulated" : "")}"
+            : "";
         return $"evergreen: schedule hash {hash:x16} ({choices} choices, {seed}{clock})";
     }
 
@@ -177,7 +205,26 @@ public sealed partial class Hub
     [ThreadStatic] private static int t_noPoints;
 
     /// <summary>Sees exceptions escaping a green thread's body while a run is on; returns true to swallow (the explorer records it).</summary>
-    internal static Func<Exception, bool>? UnhandledObserver;
+    internal static Func<GreenThread, Exception, bool>? UnhandledObserver;
+
+    /// <summary>Green threads created in the current run and not yet ended.</summary>
+    private static int s_runThreads;
+
+    /// <summary>Called under the baton when the last thread created in the run ends (the explorer's wake).</summary>
+    internal static Action? RunEnded;
+
+    /// <summary>Every green thread's constructor, while a run is on: one more thread of the run.</summary>
+    internal static void NoteCreated()
+    {
+        if (Volatile.Read(ref s_exploring)) Interlocked.Increment(ref s_runThreads);
+    }
+
+    /// <summary>A green thread has ended (its body returned or threw; the baton holder): the run ends with its last thread.</summary>
+    private static void NoteEnded(GreenThread g)
+    {
+        if (!Volatile.Read(ref s_exploring) || g.Id <= Volatile.Read(ref s_idBase)) return;
+        if (Interlocked.Decrement(ref s_runThreads) == 0) RunEnded?.Invoke();
+    }
 
     /// <summary>
     /// Starts a run (the baton holder; the explorer, between runs): the PRNG restarts from <paramref name="seed"/>, the
@@ -192,6 +239,7 @@ public sealed partial class Hub
         _choices = 0;
         _roundLeft = 0;
         s_steps = new();
+        s_runThreads = 0;
         Volatile.Write(ref s_idBase, GreenThread.LastId);
         Volatile.Write(ref s_exploring, explore);
     }
@@ -225,7 +273,10 @@ public sealed partial class Hub
     private static bool SchedulePointSlow(string operation, object? target)
     {
         var self = t_current;
-        if (self == null || t_noPoints > 0 || self.Id <= Volatile.Read(ref s_idBase)) return false;
+        // Only the baton holder switches: a thread being adopted is green (t_current) before it holds the baton, and takes
+        // locks meanwhile (the thread table). The holder field is written by each green thread for itself as it takes the
+        // baton, so reading itself there, on its own thread, means it holds it.
+        if (self == null || t_noPoints > 0 || self.Id <= Volatile.Read(ref s_idBase) || self.Hub._holder != self) return false;
         t_noPoints++; // what the log does (Type.Name's cache, a List growing) must not come back here
         try
         {
@@ -262,6 +313,10 @@ public sealed partial class Hub
     /// Called with an exception escaping a green thread's body (spawned or adopted); true if an exploration run took it
     /// (the thread then ends quietly instead of failing the process, as an unhandled exception would).
     /// </summary>
+    /// <remarks>
+    /// Decided by the observer, not by whether a run is on: after a deadlock the explorer may end the run before the other
+    /// threads it broke out of their waits have unwound, and their exceptions must not end the process either.
+    /// </remarks>
     internal static bool ObserveUnhandled(Exception ex) =>
-        ScheduleMode.Explorable && Volatile.Read(ref s_exploring) && UnhandledObserver is { } observer && observer(ex);
+        ScheduleMode.Explorable && UnhandledObserver is { } observer && t_current is { } self && observer(self, ex);
 }

@@ -22,6 +22,9 @@ internal static class ScheduleMode
     public static readonly bool VirtualTime = IsOn("EVERGREEN_VIRTUAL_TIME");
     public static readonly bool Explorable = IsOn("EVERGREEN_EXPLORE") || EntryReferencesTesting();
 
+    /// <summary>Virtual time with a seed: the hub's clock is simulated, moving only when the hub would sleep (<see cref="Hub.Now"/>).</summary>
+    public static readonly bool SimulatedTime;
+
     /// <summary>Any of the above: the hub's scheduling hooks are live.</summary>
     public static readonly bool Hooks;
 
@@ -32,6 +35,7 @@ internal static class ScheduleMode
             Seeded = true;
             Seed = ulong.TryParse(s, out ulong n) ? n : (ulong)s.GetHashCode(StringComparison.Ordinal); // a non-number still seeds
         }
+        SimulatedTime = Seeded && VirtualTime;
         Hooks = Seeded || Trace || VirtualTime || Explorable;
     }
 
