@@ -49,6 +49,7 @@ public class GreenThread
         _action = action;
         Id = Interlocked.Increment(ref s_nextId);
         _name = name;
+        if (ScheduleMode.Explorable) Hub.NoteCreated();
     }
 
     // The default name is formatted on first use: a string per spawn is garbage most threads never read.

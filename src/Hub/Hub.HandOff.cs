@@ -147,6 +147,7 @@ public sealed partial class Hub
             g.Worker = null;
             t_current = null;
             Interlocked.Decrement(ref _alive);
+            if (ScheduleMode.Explorable) NoteEnded(g);
         }
     }
 

@@ -247,6 +247,7 @@ public sealed partial class Hub
         {
             _adopted.Remove(self);
             Interlocked.Decrement(ref _alive);
+            if (ScheduleMode.Explorable) NoteEnded(self);
             t_current = null;
             s_byThread.Remove(Thread.CurrentThread);
             CpuAffinity.Unpin(self.SavedAffinity);

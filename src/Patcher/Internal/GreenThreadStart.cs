@@ -61,6 +61,7 @@ internal static class GreenThreadStart
             }
             finally
             {
+                Hub.SuppressSchedulePoints(); // leaving the hub is not the program's (this OS thread ends next)
                 done.Send();
                 hub.Leave(self);
             }

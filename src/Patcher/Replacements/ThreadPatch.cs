@@ -62,8 +62,16 @@ internal static unsafe class ThreadPatch
         {
             // Seeded or explored: the new thread joins the run queue at a fixed point of the schedule (Hub.StartInline).
             Hub.SchedulePoint("Thread.Start", null);
-            GreenThreadStart.Prepare(thread);
-            Hub.Instance.StartInline(thread, () => StartOriginal(thread), () => GreenThreadStart.StartFailed(thread));
+            Hub.SuppressSchedulePoints(); // the start's own locks (the runtime's, the thread table's) are not the program's
+            try
+            {
+                GreenThreadStart.Prepare(thread);
+                Hub.Instance.StartInline(thread, () => StartOriginal(thread), () => GreenThreadStart.StartFailed(thread));
+            }
+            finally
+            {
+                Hub.ResumeSchedulePoints();
+            }
             return;
         }
         GreenThreadStart.Prepare(thread);
@@ -86,7 +94,6 @@ internal static unsafe class ThreadPatch
     internal static void Join(Thread thread)
     {
         if (!NativeScope.GreenCaller) { ((delegate*<Thread, void>)JoinRow.Original)(thread); return; }
-        if (ScheduleMode.Explorable) Hub.SchedulePoint("Thread.Join", thread);
         JoinGreen(thread, -1);
     }
 
@@ -94,7 +101,6 @@ internal static unsafe class ThreadPatch
     {
         if (!NativeScope.GreenCaller) return ((delegate*<Thread, int, bool>)JoinMsRow.Original)(thread, millisecondsTimeout);
         ArgumentOutOfRangeException.ThrowIfLessThan(millisecondsTimeout, -1);
-        if (ScheduleMode.Explorable) Hub.SchedulePoint("Thread.Join", thread);
         return JoinGreen(thread, millisecondsTimeout);
     }
 
@@ -103,11 +109,25 @@ internal static unsafe class ThreadPatch
         if (!NativeScope.GreenCaller) return ((delegate*<Thread, TimeSpan, bool>)JoinSpanRow.Original)(thread, timeout);
         long ms = (long)timeout.TotalMilliseconds;
         if (ms < -1 || ms > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(timeout));
-        if (ScheduleMode.Explorable) Hub.SchedulePoint("Thread.Join", thread);
         return JoinGreen(thread, (int)ms);
     }
 
     private static bool JoinGreen(Thread thread, int ms)
+    {
+        if (!ScheduleMode.Explorable) return JoinGreenCore(thread, ms);
+        Hub.SchedulePoint("Thread.Join", thread);
+        Hub.SuppressSchedulePoints(); // the join's own locks (the thread table's, the runtime's) are not the program's
+        try
+        {
+            return JoinGreenCore(thread, ms);
+        }
+        finally
+        {
+            Hub.ResumeSchedulePoints();
+        }
+    }
+
+    private static bool JoinGreenCore(Thread thread, int ms)
     {
         if (thread == Thread.CurrentThread) throw new ThreadStateException("A thread cannot join itself.");
         if (GreenThreadStart.DoneEvent(thread) is { } done)
