@@ -120,6 +120,10 @@ public static class Patcher
             }
         }
         foreach (var table in tables) table.Prepare?.Invoke();
+        // The scheduling switches' class init reads the environment and the entry assembly's references, which takes locks:
+        // run it before the Monitor hook it gates can run, and before the replacements are compiled (Prepare), so that even
+        // code compiled at once fully optimised (TieredCompilation=0) sees the switches as constants.
+        _ = ScheduleMode.Hooks;
 
         var engine = DetourEngine.Default;
         var prepared = new List<IDetour>();
@@ -139,9 +143,6 @@ public static class Patcher
             }
         }
         foreach (var table in tables) table.Connect?.Invoke();
-        // The scheduling switches' class init reads the environment and the entry assembly's references, which takes locks:
-        // run it now, before the Monitor hook it gates can run.
-        _ = ScheduleMode.Hooks;
         var sw = Stopwatch.StartNew();
         try
         {

@@ -16,27 +16,30 @@ namespace Evergreen.Internal;
 /// </summary>
 internal static class ScheduleMode
 {
-    public static readonly bool Seeded;
-    public static readonly ulong Seed;
+    // Field initializers only, no static constructor: the class stays beforefieldinit, so a JIT compiling a hook before
+    // anything read these may initialise it on the spot and fold the fields too.
+    private static readonly string? s_seedText = Environment.GetEnvironmentVariable("EVERGREEN_SEED");
+
+    public static readonly bool Seeded = s_seedText is { Length: > 0 };
+
+    // A non-number still seeds, by an FNV-1a hash of its characters (string.GetHashCode is randomised per process).
+    public static readonly ulong Seed = !Seeded ? 0 : ulong.TryParse(s_seedText, out ulong n) ? n : Fnv(s_seedText!);
+
     public static readonly bool Trace = IsOn("EVERGREEN_TRACE");
     public static readonly bool VirtualTime = IsOn("EVERGREEN_VIRTUAL_TIME");
     public static readonly bool Explorable = IsOn("EVERGREEN_EXPLORE") || EntryReferencesTesting();
 
     /// <summary>Virtual time with a seed: the hub's clock is simulated, moving only when the hub would sleep (<see cref="Hub.Now"/>).</summary>
-    public static readonly bool SimulatedTime;
+    public static readonly bool SimulatedTime = Seeded && VirtualTime;
 
     /// <summary>Any of the above: the hub's scheduling hooks are live.</summary>
-    public static readonly bool Hooks;
+    public static readonly bool Hooks = Seeded || Trace || VirtualTime || Explorable;
 
-    static ScheduleMode()
+    private static ulong Fnv(string text)
     {
-        if (Environment.GetEnvironmentVariable("EVERGREEN_SEED") is { Length: > 0 } s)
-        {
-            Seeded = true;
-            Seed = ulong.TryParse(s, out ulong n) ? n : (ulong)s.GetHashCode(StringComparison.Ordinal); // a non-number still seeds
-        }
-        SimulatedTime = Seeded && VirtualTime;
-        Hooks = Seeded || Trace || VirtualTime || Explorable;
+        ulong h = 14695981039346656037UL;
+        foreach (char c in text) h = (h ^ c) * 1099511628211UL;
+        return h;
     }
 
     private static bool IsOn(string variable) =>
