@@ -42,8 +42,8 @@ public sealed partial class Hub
             if (Volatile.Read(ref _inbound) != null) continue;
             if (_timers.Count == 0 && _fdWaiters == 0 && (ScheduleMode.Hooks ? NothingOutsideCanWake() : Volatile.Read(ref _externalWaits) == 0))
                 return Pick.Deadlock;
-            if (ScheduleMode.VirtualTime && TryJumpToNextTimer()) continue;
-            if (ScheduleMode.SimulatedTime) PollIoSimulated();
+            if (ScheduleMode.Hooks && ClockJumps && TryJumpToNextTimer()) continue;
+            if (ScheduleMode.Hooks && ClockSimulated) PollIoSimulated();
             else PollIo(MillisUntilNextTimer());
         }
     }

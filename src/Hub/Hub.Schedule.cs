@@ -24,15 +24,39 @@ public sealed partial class Hub
     /// reading <see cref="Stopwatch"/> or <see cref="DateTime"/> keeps seeing real time.
     /// </summary>
     /// <remarks>
-    /// With a seed too (<see cref="ScheduleMode.SimulatedTime"/>) the clock is simulated: it stands still while green threads
-    /// run and moves only when the hub would sleep — by a jump to the next timer, or by the real time it slept in the
-    /// poller waiting for the outside. Otherwise how long code ran would decide which timers a pass finds due, and a seed
-    /// would not fix the schedule of a program that sleeps (seen: EVERGREEN_SEED=3 with real time under the jumps gave a
-    /// different hash on each of 3 runs of the 1,000-sleeper program; simulated, the same).
+    /// With a seed too (<see cref="ScheduleMode.SimulatedTime"/>), and during an exploration run, the clock is simulated: it
+    /// moves by <see cref="PickQuantumTicks"/> at each pick and otherwise only when the hub would sleep — by a jump to the
+    /// next timer, or by the real time it slept in the poller waiting for the outside. Otherwise how long code ran would
+    /// decide which timers a pass finds due, and a seed would not fix the schedule of a program that sleeps (seen:
+    /// EVERGREEN_SEED=3 with real time under the jumps gave a different hash on each of 3 runs of the 1,000-sleeper
+    /// program; simulated, the same). The quantum keeps a thread that yields in a loop until a sleeper wakes from spinning
+    /// for ever: its picks move the clock.
     /// </remarks>
     internal static long Now =>
-        !ScheduleMode.VirtualTime ? Stopwatch.GetTimestamp()
+        ScheduleMode.Explorable && Volatile.Read(ref s_runClock) ? Volatile.Read(ref s_runClockNow)
+        : !ScheduleMode.VirtualTime ? Stopwatch.GetTimestamp()
         : (ScheduleMode.SimulatedTime ? s_clockStart : Stopwatch.GetTimestamp()) + Volatile.Read(ref s_clockOffset);
+
+    /// <summary>How far a simulated clock moves at each pick: 10 µs (a yield loop waiting for a 100 ms sleep: 10,000 picks).</summary>
+    private static readonly long PickQuantumTicks = Math.Max(1, Stopwatch.Frequency / 100_000);
+
+    /// <summary>An exploration run keeps a simulated clock of its own (<see cref="BeginRun"/>), read as <see cref="Now"/>.</summary>
+    private static bool s_runClock;
+
+    private static long s_runClockNow;
+
+    /// <summary>True when the hub's clock is simulated now (seed and virtual time, or an exploration run).</summary>
+    private static bool ClockSimulated => ScheduleMode.SimulatedTime || (ScheduleMode.Explorable && Volatile.Read(ref s_runClock));
+
+    /// <summary>True when the clock may jump to the next timer (virtual time, or an exploration run).</summary>
+    private static bool ClockJumps => ScheduleMode.VirtualTime || (ScheduleMode.Explorable && Volatile.Read(ref s_runClock));
+
+    /// <summary>Moves the hub's clock <paramref name="ticks"/> ahead (the baton holder).</summary>
+    private static void AdvanceClock(long ticks)
+    {
+        if (ScheduleMode.Explorable && s_runClock) Volatile.Write(ref s_runClockNow, s_runClockNow + ticks);
+        else Volatile.Write(ref s_clockOffset, s_clockOffset + ticks);
+    }
 
     /// <summary>When the hub's clock started (the hub's type init), the base of a simulated clock and of the trace line's figure.</summary>
     private static readonly long s_clockStart = Stopwatch.GetTimestamp();
@@ -47,7 +71,7 @@ public sealed partial class Hub
     {
         long before = Stopwatch.GetTimestamp();
         PollIo(MillisUntilNextTimer());
-        Volatile.Write(ref s_clockOffset, s_clockOffset + (Stopwatch.GetTimestamp() - before));
+        AdvanceClock(Stopwatch.GetTimestamp() - before);
     }
 
     /// <summary>
@@ -60,7 +84,7 @@ public sealed partial class Hub
         long ahead = t.Due - Now;
         if (ahead > 0)
         {
-            Volatile.Write(ref s_clockOffset, s_clockOffset + ahead);
+            AdvanceClock(ahead);
             Volatile.Write(ref s_jumped, s_jumped + ahead);
         }
         return true;
@@ -102,6 +126,7 @@ public sealed partial class Hub
         for (int i = 0; i < 8; i++) { h = (h ^ (byte)(order >> (8 * i))) * FnvPrime; }
         _scheduleHash = h;
         _choices++;
+        if (ClockSimulated) AdvanceClock(PickQuantumTicks);
         return next;
     }
 
@@ -246,6 +271,9 @@ public sealed partial class Hub
         _roundLeft = 0;
         s_steps = new();
         s_runThreads = 0;
+        // The run's clock starts where the hub's stands and is simulated: runs with one seed see the same times.
+        Volatile.Write(ref s_runClockNow, Now);
+        Volatile.Write(ref s_runClock, explore);
         Volatile.Write(ref s_idBase, GreenThread.LastId);
         Volatile.Write(ref s_exploring, explore);
     }
@@ -254,6 +282,8 @@ public sealed partial class Hub
     internal List<(long Thread, string Operation, string? Target)> EndRun()
     {
         Volatile.Write(ref s_exploring, false);
+        // Back to the hub's own clock. A leftover of a failed run keeps timers set on the run's clock, perhaps ahead of it.
+        Volatile.Write(ref s_runClock, false);
         _rng = ScheduleMode.Seeded ? new ScheduleRandom(ScheduleMode.Seed) : null;
         var steps = s_steps;
         s_steps = new();

@@ -85,7 +85,7 @@ public sealed partial class Hub
     internal string? DueWork(long now, long overdueTicks)
     {
         int runnable = _runq.Count;
-        long overdue = _timers.Peek() is { } t ? now + Volatile.Read(ref s_clockOffset) - Volatile.Read(ref t.Due) : long.MinValue; // timers keep the hub's (maybe virtual) clock
+        long overdue = _timers.Peek() is { } t ? (ScheduleMode.Hooks ? Now : now) - Volatile.Read(ref t.Due) : long.MinValue; // timers keep the hub's (maybe virtual) clock
         var inbound = Volatile.Read(ref _inbound);
         bool posts = inbound != null && inbound != s_idleMarker;
         if (runnable == 0 && overdue <= overdueTicks && !posts) return null;
