@@ -23,6 +23,7 @@ internal static class Program
                 "explore-correct" => Scenarios.ExploreCorrect(),
                 "explore-wait-pulse" => Scenarios.ExploreWaitPulse(),
                 "explore-hang" => Scenarios.ExploreHang(),
+                "explore-sleeps" => Scenarios.ExploreSleeps(),
                 _ => Scenarios.Fail($"unknown scenario '{scenario}'"),
             };
         }

@@ -225,4 +225,40 @@ internal static class Scenarios
         if (!report.BugFound || report.Kind != "hang" || report.Failure is not TimeoutException) return Fail("no hang reported:\n" + report);
         return 0;
     }
+
+    /// <summary>
+    /// Sleeps under exploration: the run's clock is simulated, so 100 runs of two threads that sleep 10 s each end within
+    /// the time budget, and a thread yielding in a loop until a sleeper sets a flag is not a hang (its picks move the clock).
+    /// </summary>
+    public static int ExploreSleeps()
+    {
+        var gate = new object();
+        int done = 0;
+        bool flag = false;
+        Action body = () =>
+        {
+            done = 0;
+            flag = false;
+            var sleepers = new[] { new Thread(Sleeper), new Thread(Sleeper) };
+            var spinner = new Thread(() => { while (!Volatile.Read(ref flag)) Thread.Yield(); });
+            var setter = new Thread(() => { Thread.Sleep(100); Volatile.Write(ref flag, true); });
+            foreach (var t in sleepers) t.Start();
+            spinner.Start();
+            setter.Start();
+            foreach (var t in sleepers) t.Join();
+            spinner.Join();
+            setter.Join();
+            if (done != 2) throw new InvalidOperationException($"done {done}");
+        };
+        void Sleeper()
+        {
+            Thread.Sleep(TimeSpan.FromSeconds(10));
+            lock (gate) done++;
+        }
+        var report = ScheduleExplorer.Explore(body, new ExploreOptions { MaxSchedules = 100, TimeBudget = TimeSpan.FromSeconds(60), HangTimeout = TimeSpan.FromSeconds(30) });
+        Console.WriteLine(report.ToString().Split('\n')[0]);
+        if (report.BugFound) return Fail("a sleeping body failed:\n" + report.ToString()[..Math.Min(4000, report.ToString().Length)]);
+        if (report.SchedulesRun != 100) return Fail($"{report.SchedulesRun} schedules in the budget, expected 100");
+        return 0;
+    }
 }

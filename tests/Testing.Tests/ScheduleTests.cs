@@ -83,5 +83,6 @@ public partial class ScheduleTests(ITestOutputHelper output)
     [InlineData("explore-correct")]      // the fixed increment: 200 schedules, none fails
     [InlineData("explore-wait-pulse")]   // a one-slot buffer: correct with while, 'if' around Monitor.Wait found and replayed
     [InlineData("explore-hang")]         // a thread spinning on Thread.Yield for a flag nobody sets: kind "hang"
+    [InlineData("explore-sleeps")]       // a run's clock is simulated: 100 runs of 10 s sleeps in the budget; a yield loop awaiting a sleeper ends
     public void Exploration(string scenario) => Run(scenario);
 }
