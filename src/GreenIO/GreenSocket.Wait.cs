@@ -55,7 +55,8 @@ public static unsafe partial class GreenSocket
 
     private static void Claim(SocketState st)
     {
-        if (!Hub.IsGreenThread) return;
+        using var entry = Hub.Enter(out var self);
+        if (self == null) return;
         Hub.AssertBatonHolder();
         if (s_fdOwners.TryGetValue(st.Fd, out var prev) && prev != st)
             Hub.Instance.ForgetFd(st.Fd, null);
@@ -107,7 +108,7 @@ public static unsafe partial class GreenSocket
         if (st.Closed) return closedError;
         if (timeoutTicks == 0) return SocketError.TimedOut;
         var hub = Hub.Instance;
-        var self = hub.RequireCurrent("A green socket wait");
+        using var entry = hub.EnterGreen("A green socket wait", out var self);
         var parked = read ? st.Reader : st.Writer;
         if (parked != null)
         {
@@ -172,6 +173,9 @@ public static unsafe partial class GreenSocket
         s_states.TryGetValue(s, out var st) && (read ? st.Reader : st.Writer) != null;
 
     /// <summary>True when the hub knows <paramref name="s"/> has nothing to read, so a green Receive parks without a recv; for tests.</summary>
-    internal static bool KnownDrained(Socket s) =>
-        s_states.TryGetValue(s, out var st) && !Hub.Instance.FdMayBeReadable(st.Fd);
+    internal static bool KnownDrained(Socket s)
+    {
+        using var entry = Hub.Enter(out _);
+        return s_states.TryGetValue(s, out var st) && !Hub.Instance.FdMayBeReadable(st.Fd);
+    }
 }

@@ -67,9 +67,9 @@ public static class Tpool
     public static T Execute<T>(Func<T> func)
     {
         ArgumentNullException.ThrowIfNull(func);
-        var self = Hub.CurrentGreen;
-        if (self == null) return func();
-        var hub = self.Hub;
+        if (!Hub.IsGreenThread) return func();
+        using var entry = Hub.Enter(out var self);
+        var hub = self!.Hub;
         var job = new Job(() => func(), hub, self, hub.BeginWait(self));
         // Counted until the job's completion reaches the hub (not until the caller stops waiting), so the
         // deadlock detector knows an outside thread will still post to the hub.

@@ -65,7 +65,7 @@ public static class Green
     {
         if (duration < TimeSpan.Zero && duration != Timeout.InfiniteTimeSpan)
             throw new ArgumentOutOfRangeException(nameof(duration), duration, "The duration must not be negative (or Timeout.InfiniteTimeSpan).");
-        var self = Hub.CurrentGreen;
+        using var entry = Hub.Enter(out var self);
         if (self == null) { HubPatchSeam.Sleep(duration); return; }
         var hub = self.Hub;
         if (duration == TimeSpan.Zero) { hub.Yield(self); return; }

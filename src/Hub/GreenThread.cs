@@ -31,6 +31,9 @@ public class GreenThread
     internal SynchronizationContext? SavedContext; // an adopted thread's context before it joined the hub
     internal WaitList.Node? SpareWaitNode;   // reused by WaitList.Wait (one wait at a time)
     internal WakeTimer? WakeTimer;           // reused by Hub.AddWakeTimer
+    internal int Lease = Hub.LeaseInHub;     // Hub.TakeBack.cs: CAS by the thread itself and by the watchdog
+    internal long TakenBackAt;               // written by the watchdog before it revokes the lease, read after Rejoin
+    internal string? TakeBackSite;
 
     // --- completion --------------------------------------------------------------------------
     private volatile bool _dead;
@@ -87,7 +90,7 @@ public class GreenThread
     internal void Join()
     {
         if (_dead) return;
-        var self = Hub.CurrentGreen;
+        using var entry = Hub.Enter(out var self);
         if (self == this) throw new InvalidOperationException($"Green thread {Name} cannot wait for itself.");
         if (self != null)
         {
@@ -119,11 +122,15 @@ public class GreenThread
     {
         ArgumentNullException.ThrowIfNull(callback);
         if (_dead) { callback(this); return; }
-        (_links ??= new()).Add(callback);
+        using (Hub.Enter(out _)) (_links ??= new()).Add(callback);
     }
 
     /// <summary>Removes a callback added by <see cref="Link"/>; returns whether it was linked.</summary>
-    public bool Unlink(Action<GreenThread> callback) => _links?.Remove(callback) ?? false;
+    public bool Unlink(Action<GreenThread> callback)
+    {
+        using var entry = Hub.Enter(out _);
+        return _links?.Remove(callback) ?? false;
+    }
 
     /// <summary>Runs by the hub on the ending thread: record, wake joiners, run links.</summary>
     internal void Complete(Exception? error)

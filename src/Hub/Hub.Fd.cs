@@ -58,7 +58,7 @@ public sealed partial class Hub
     /// </summary>
     internal PollEvents WaitFd(int fd, PollEvents events, long timeoutTicks)
     {
-        var self = RequireCurrent("Waiting for a file descriptor");
+        using var entry = EnterGreen("Waiting for a file descriptor", out var self);
         bool read = (events & PollEvents.Read) != 0;
         if (read == ((events & PollEvents.Write) != 0))
             throw new ArgumentException("Wait for exactly one of Read or Write.", nameof(events));

@@ -122,14 +122,16 @@ public sealed partial class Hub
             if (g.Pending is { } killedBeforeStart) { g.Pending = null; throw killedBeforeStart; }
             // Each job starts with the context green threads carry, whatever the worker's last job left behind.
             SynchronizationContext.SetSynchronizationContext(HubPatchSeam.SynchronizationContext);
+            Volatile.Write(ref g.Lease, LeaseRunning);
             g.RunBody();
         }
         catch (Exception ex)
         {
             error = ex;
-            if (ex is not GreenThreadExitException)
-                Logger.Error(ex, "Green thread {Name} ({Id}) ended with an unhandled exception", g.Name, g.Id);
         }
+        EnterForGood(g);
+        if (error != null && error is not GreenThreadExitException)
+            Logger.Error(error, "Green thread {Name} ({Id}) ended with an unhandled exception", g.Name, g.Id);
         try
         {
             g.Complete(error);

@@ -97,7 +97,7 @@ public sealed partial class Hub
     internal void Kill(GreenThread g, Exception ex)
     {
         if (g.IsDead) return;
-        var self = t_current;
+        using var entry = Enter(out var self);
         // Not Kill again: the posted action runs on whichever thread drains the posts, which may be the target
         // itself (it would throw the kill out of the scheduler, where it is only logged), a blocking thread
         // (Yield would re-enter the scheduler) or a worker with no current green thread (it would re-post forever).

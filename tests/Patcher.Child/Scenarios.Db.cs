@@ -142,9 +142,9 @@ internal static partial class Scenarios
     }
 
     /// <summary>
-    /// Without tpool: green X holds an EXCLUSIVE transaction and is runnable (it only needs to COMMIT); green Y inserts
-    /// with busy_timeout=2000, so SQLite's busy handler sleeps in native code. The hub is frozen: X cannot run, Y gets
-    /// SQLITE_BUSY after the bound and X has still not committed.
+    /// Without tpool, and with taking the baton back off (EVERGREEN_TAKEBACK_MS=0): green X holds an EXCLUSIVE transaction
+    /// and is runnable (it only needs to COMMIT); green Y inserts with busy_timeout=2000, so SQLite's busy handler sleeps
+    /// in native code. The hub is frozen: X cannot run, Y gets SQLITE_BUSY after the bound and X has still not committed.
     /// </summary>
     private static void SqliteBusyFrozen()
     {
@@ -178,6 +178,39 @@ internal static partial class Scenarios
             x.Join();
             Check(committed, "X committed once this thread let it run");
             Check(Exec(connY, "INSERT INTO t VALUES (1)") == 1 && Scalar(connY, "SELECT count(*) FROM t") == 1, "the insert works after the commit");
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            File.Delete(path);
+        }
+    }
+
+    /// <summary>
+    /// The same native busy wait on the green thread itself, with taking the baton back on (the default): the watchdog
+    /// takes the baton from Y while SQLite sleeps in its busy handler, X runs and commits, and Y's insert then succeeds.
+    /// </summary>
+    private static void SqliteBusyTakenBack()
+    {
+        string path = NewSqliteFile(out var cs);
+        try
+        {
+            using var connX = new SqliteConnection(cs);
+            using var connY = new SqliteConnection(cs);
+            connX.Open(); connY.Open();
+            Exec(connY, "PRAGMA busy_timeout = 5000"); // safety bound only
+            var xLocked = new Evergreen.Event();
+            var yGo = new Evergreen.Event();
+            bool committed = false;
+            var x = new Thread(() => { Exec(connX, "BEGIN EXCLUSIVE"); xLocked.Send(); yGo.Wait(); Exec(connX, "COMMIT"); committed = true; });
+            x.Start();
+            xLocked.Wait();
+            yGo.Send();
+            int inserted = Exec(connY, "INSERT INTO t VALUES (1)"); // SQLite sleeps natively until X's commit
+            Check(inserted == 1, "the insert succeeded");
+            Check(committed, "X ran and committed while the insert slept in SQLite's busy handler");
+            x.Join();
+            Check(Scalar(connY, "SELECT count(*) FROM t") == 1, "one row");
         }
         finally
         {

@@ -34,7 +34,7 @@ internal static class GreenHandleWait
     public static int Wait<TState>(nint handle, int millisecondsTimeout, bool interruptible, TState state, Func<TState, int> tryWait)
     {
         var hub = Hub.Instance;
-        var self = hub.RequireCurrent("WaitHandle.WaitOne");
+        using var entry = hub.EnterGreen("WaitHandle.WaitOne", out var self);
         long deadline = millisecondsTimeout < 0 ? -1 : System.Diagnostics.Stopwatch.GetTimestamp() + Hub.ToTicks(TimeSpan.FromMilliseconds(millisecondsTimeout));
         long poll = FirstPollTicks;
         // Count ourselves BEFORE the try: a signal by another thread after this point posts a wake, so a signal between
@@ -99,7 +99,8 @@ internal static class GreenHandleWait
     /// <summary>After <paramref name="handle"/> was signalled, from any thread: its green waiters try again.</summary>
     public static void Signalled(nint handle)
     {
-        if (Hub.IsGreenThread)
+        using var entry = Hub.Enter(out var self);
+        if (self != null)
         {
             Wake(handle);
         }

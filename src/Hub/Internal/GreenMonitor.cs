@@ -35,7 +35,7 @@ internal static class GreenMonitor
     public static bool TryEnter(object obj, Func<object, bool> tryEnter, long timeoutTicks)
     {
         var hub = Hub.Instance;
-        var self = hub.RequireCurrent("GreenMonitor.Enter");
+        using var entry = hub.EnterGreen("GreenMonitor.Enter", out var self);
         long deadline = timeoutTicks < 0 ? -1 : System.Diagnostics.Stopwatch.GetTimestamp() + timeoutTicks;
         // Count ourselves as a waiter BEFORE the last attempt: an Exit by a native thread after this point
         // posts a wake, so a release between our failed attempt and our park cannot be lost.
@@ -93,7 +93,8 @@ internal static class GreenMonitor
     /// <summary>Called after every release of <paramref name="obj"/> while green threads wait for some lock; any thread.</summary>
     public static void Released(object obj)
     {
-        if (Hub.IsGreenThread) WakeEnterer(obj);
+        using var entry = Hub.Enter(out var self);
+        if (self != null) WakeEnterer(obj);
         else Hub.Instance.Post(() => WakeEnterer(obj));
     }
 
@@ -110,7 +111,7 @@ internal static class GreenMonitor
     {
         if (!Monitor.IsEntered(obj)) throw new SynchronizationLockException("Object synchronization method was called from an unsynchronized block of code.");
         var hub = Hub.Instance;
-        var self = hub.RequireCurrent("GreenMonitor.Wait");
+        using var entry = hub.EnterGreen("GreenMonitor.Wait", out var self);
         var list = ListFor(s_condWaiters, obj);
         int depth = 0;
         while (Monitor.IsEntered(obj)) { exitOnce(obj); depth++; }
@@ -142,7 +143,8 @@ internal static class GreenMonitor
     /// <summary>Wakes one (or every) green thread in <see cref="Wait"/> on <paramref name="obj"/>; any thread.</summary>
     public static void Pulse(object obj, bool all)
     {
-        if (Hub.IsGreenThread) PulseCore(obj, all);
+        using var entry = Hub.Enter(out var self);
+        if (self != null) PulseCore(obj, all);
         else Hub.Instance.Post(() => PulseCore(obj, all));
     }
 

@@ -29,7 +29,7 @@ public class Event<T>
     {
         if (!_ready)
         {
-            var self = Hub.Instance.RequireCurrent("Event.Wait");
+            using var entry = Hub.Instance.EnterGreen("Event.Wait", out var self);
             while (!_ready) _waiters.Wait(self.Hub, self, -1, out _);
         }
         _error?.Throw();
@@ -41,7 +41,7 @@ public class Event<T>
     {
         if (!_ready)
         {
-            var self = Hub.Instance.RequireCurrent("Event.Wait");
+            using var entry = Hub.Instance.EnterGreen("Event.Wait", out var self);
             long deadline = Green.Now + Hub.ToTicks(timeout < TimeSpan.Zero ? TimeSpan.Zero : timeout);
             while (!_ready)
             {
@@ -74,7 +74,8 @@ public class Event<T>
 
     private void Deliver(T value, ExceptionDispatchInfo? error)
     {
-        if (!Hub.IsGreenThread)
+        using var entry = Hub.Enter(out var self);
+        if (self == null)
         {
             PostDeliver(value, error);
             return;
