@@ -187,43 +187,12 @@ internal static partial class Scenarios
     }
 
     /// <summary>
-    /// The same native busy wait on the green thread itself, with taking the baton back on (the default): the watchdog
-    /// takes the baton from Y while SQLite sleeps in its busy handler, X runs and commits, and Y's insert then succeeds.
+    /// The same native busy wait, <paramref name="throughTpool"/> on a pool thread while Y waits greenly, else on the green
+    /// thread itself with taking the baton back on (the default): the watchdog takes the baton from Y while SQLite sleeps
+    /// in its busy handler. Either way X runs and commits, which is what lets the insert succeed (the EXCLUSIVE lock
+    /// orders it after the commit).
     /// </summary>
-    private static void SqliteBusyTakenBack()
-    {
-        string path = NewSqliteFile(out var cs);
-        try
-        {
-            using var connX = new SqliteConnection(cs);
-            using var connY = new SqliteConnection(cs);
-            connX.Open(); connY.Open();
-            Exec(connY, "PRAGMA busy_timeout = 5000"); // safety bound only
-            var xLocked = new Evergreen.Event();
-            var yGo = new Evergreen.Event();
-            bool committed = false;
-            var x = new Thread(() => { Exec(connX, "BEGIN EXCLUSIVE"); xLocked.Send(); yGo.Wait(); Exec(connX, "COMMIT"); committed = true; });
-            x.Start();
-            xLocked.Wait();
-            yGo.Send();
-            int inserted = Exec(connY, "INSERT INTO t VALUES (1)"); // SQLite sleeps natively until X's commit
-            Check(inserted == 1, "the insert succeeded");
-            Check(committed, "X ran and committed while the insert slept in SQLite's busy handler");
-            x.Join();
-            Check(Scalar(connY, "SELECT count(*) FROM t") == 1, "one row");
-        }
-        finally
-        {
-            SqliteConnection.ClearAllPools();
-            File.Delete(path);
-        }
-    }
-
-    /// <summary>
-    /// The same native busy wait through Tpool.Execute: it runs on a pool thread while Y waits greenly, so X runs and
-    /// commits, which is what lets the insert succeed (the EXCLUSIVE lock orders it after the commit).
-    /// </summary>
-    private static void SqliteBusyTpool()
+    private static void SqliteBusyGreen(bool throughTpool)
     {
         string path = NewSqliteFile(out var cs);
         try
@@ -239,9 +208,9 @@ internal static partial class Scenarios
             x.Start();
             xLocked.Wait();
             yGo.Send();
-            int inserted = Tpool.Execute(() => Exec(connY, "INSERT INTO t VALUES (1)"));
-            Check(inserted == 1, "insert through tpool succeeded");
-            Check(committed, "X ran and committed while the insert waited in SQLite on a pool thread (green)");
+            int inserted = throughTpool ? Tpool.Execute(() => Exec(connY, "INSERT INTO t VALUES (1)")) : Exec(connY, "INSERT INTO t VALUES (1)");
+            Check(inserted == 1, "the insert succeeded");
+            Check(committed, "X ran and committed while the insert waited in SQLite's busy handler");
             x.Join();
             Check(Scalar(connY, "SELECT count(*) FROM t") == 1, "one row");
         }

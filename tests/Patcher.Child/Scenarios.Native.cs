@@ -38,29 +38,17 @@ internal static partial class Scenarios
     /// <summary>A thread sleeps 2 s in libc poll(2); another thread counts meanwhile. Did it count during the poll?</summary>
     private static void DiffNativePoll()
     {
-        int counted = 0;
-        bool done = false;
-        var counter = new Thread(() =>
-        {
-            while (!Volatile.Read(ref done))
-            {
-                Thread.Sleep(1);
-                Interlocked.Increment(ref counted);
-            }
-        });
-        counter.Start();
+        var counter = new Counter();
         int before = 0, after = 0, rc = -2;
         var blocker = new Thread(() =>
         {
-            while (Volatile.Read(ref counted) == 0) Thread.Sleep(1);
-            before = Volatile.Read(ref counted);
+            before = counter.Count;
             rc = LibcPoll(0, 0, 2000);
-            after = Volatile.Read(ref counted);
+            after = counter.Count;
         });
         blocker.Start();
         blocker.Join();
-        Volatile.Write(ref done, true);
-        counter.Join();
+        counter.Stop();
         Observe($"poll returned {rc}; the other thread counted during it: {after > before}");
     }
 
@@ -103,28 +91,16 @@ internal static partial class Scenarios
     /// <summary>Main itself blocks in poll(2) for 300 ms twice while a thread counts; then both share a lock as usual.</summary>
     private static void DiffNativeBlockOnMain()
     {
-        int counted = 0;
-        bool done = false;
-        var counter = new Thread(() =>
-        {
-            while (!Volatile.Read(ref done))
-            {
-                Thread.Sleep(1);
-                Interlocked.Increment(ref counted);
-            }
-        });
-        counter.Start();
-        while (Volatile.Read(ref counted) == 0) Thread.Sleep(1);
+        var counter = new Counter();
         var progressed = new List<bool>();
         for (int round = 0; round < 2; round++)
         {
-            int before = Volatile.Read(ref counted);
+            int before = counter.Count;
             LibcPoll(0, 0, 300);
-            progressed.Add(Volatile.Read(ref counted) > before);
+            progressed.Add(counter.Count > before);
             Thread.Sleep(1); // a green call: Main rejoins the hub here
         }
-        Volatile.Write(ref done, true);
-        counter.Join();
+        counter.Stop();
         Observe($"the other thread counted during each of Main's polls: {string.Join(", ", progressed)}");
     }
 
@@ -171,6 +147,36 @@ internal static partial class Scenarios
             throw new InvalidOperationException($"expected one return report with the green call's stack, got {returns.Count}: {string.Join(" | ", returns)}");
         if (overlaps != 0) throw new InvalidOperationException($"{overlaps} overlapping critical sections after the blocked thread rejoined");
         Console.WriteLine(warnings[0]);
+    }
+
+    /// <summary>A thread that counts with Thread.Sleep(1) until stopped; it has counted once when the constructor returns.</summary>
+    private sealed class Counter
+    {
+        private readonly Thread _thread;
+        private int _count;
+        private bool _stop;
+
+        public Counter()
+        {
+            _thread = new Thread(() =>
+            {
+                while (!Volatile.Read(ref _stop))
+                {
+                    Thread.Sleep(1);
+                    Interlocked.Increment(ref _count);
+                }
+            });
+            _thread.Start();
+            while (Count == 0) Thread.Sleep(1);
+        }
+
+        public int Count => Volatile.Read(ref _count);
+
+        public void Stop()
+        {
+            Volatile.Write(ref _stop, true);
+            _thread.Join();
+        }
     }
 
     private sealed class CollectingSink : ILogEventSink

@@ -35,8 +35,8 @@ internal static partial class Scenarios
             case "redis-multiplexed": return RedisMultiplexed();
             case "wakes-torture": WakesTorture(); break;
             case "sqlite-busy-frozen": SqliteBusyFrozen(); break;
-            case "sqlite-busy-tpool": SqliteBusyTpool(); break;
-            case "sqlite-busy-taken-back": SqliteBusyTakenBack(); break;
+            case "sqlite-busy-tpool": SqliteBusyGreen(throughTpool: true); break;
+            case "sqlite-busy-taken-back": SqliteBusyGreen(throughTpool: false); break;
             case "sqlite-function-wait": SqliteFunctionWait(); break;
             case "lock-type-contention": LockTypeContention(); break;
             case "lock-type-green-and-native": LockTypeGreenAndNative(); break;
