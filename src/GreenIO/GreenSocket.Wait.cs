@@ -103,7 +103,8 @@ public static unsafe partial class GreenSocket
     /// meanwhile. Throws <see cref="InvalidOperationException"/> naming the socket when another green thread
     /// already waits the same way and concurrent waiters were not allowed; a kill or GreenTimeout scope propagates.
     /// </summary>
-    private static SocketError WaitReady(Socket s, SocketState st, bool read, long timeoutTicks, SocketError closedError)
+    private static SocketError WaitReady(Socket s, SocketState st, bool read, long timeoutTicks, SocketError closedError,
+        [CallerMemberName] string operation = "")
     {
         if (st.Closed) return closedError;
         if (timeoutTicks == 0) return SocketError.TimedOut;
@@ -114,6 +115,7 @@ public static unsafe partial class GreenSocket
         {
             if (!st.AllowConcurrent) throw SecondWaiter(s, st, read, parked.Name, null);
             var extra = read ? st.ExtraReaders ??= new WaitList() : st.ExtraWriters ??= new WaitList();
+            self.NoteWait(timeoutTicks < 0 ? WaitKind.Socket : WaitKind.Socket | WaitKind.Timed, st, operation);
             if (!extra.Wait(hub, self, timeoutTicks, out _)) return SocketError.TimedOut;
             return st.Closed ? closedError : SocketError.Success;
         }
@@ -121,6 +123,7 @@ public static unsafe partial class GreenSocket
         PollEvents ready;
         try
         {
+            self.NoteWait(timeoutTicks < 0 ? WaitKind.Socket : WaitKind.Socket | WaitKind.Timed, st, operation);
             ready = hub.WaitFd(st.Fd, read ? PollEvents.Read : PollEvents.Write, timeoutTicks);
         }
         catch (ClosedSignal)
@@ -152,7 +155,7 @@ public static unsafe partial class GreenSocket
             "if several are meant to share it.", inner);
     }
 
-    private static string Describe(Socket s, SocketState st)
+    internal static string Describe(Socket s, SocketState st)
     {
         string ends;
         try

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
+using Evergreen.Internal;
 
 namespace Evergreen.IO;
 
@@ -78,6 +79,7 @@ public static class Tpool
         // Not cut short by Thread.Interrupt (a kill or GreenTimeout still does): the call runs natively, where .NET's
         // blocking calls (DNS, select, pipe reads) do not see interrupts either, and stopping the wait would drop its result.
         self.NoInterrupt++;
+        self.NoteWait(WaitKind.Native, func, "Tpool.Execute");
         try
         {
             hub.Block(self);

@@ -8,7 +8,7 @@ namespace Evergreen;
 /// kill / sleep). Every blocking call here waits greenly: it runs other green threads instead of blocking
 /// the OS thread. Start from <see cref="Hub.Run(Action)"/> (or after <c>Patcher.MonkeyPatch()</c>).
 /// </summary>
-public static class Green
+public static partial class Green
 {
     /// <summary>
     /// Starts <paramref name="action"/> in a new green thread and returns it; it runs when the caller next
@@ -71,6 +71,7 @@ public static class Green
         if (duration == TimeSpan.Zero) { hub.Yield(self); return; }
         int id = hub.BeginWait(self);
         var timer = duration == Timeout.InfiniteTimeSpan ? null : hub.AddWakeTimer(self, id, Hub.ToTicks(duration));
+        self.NoteWait(WaitKind.Sleep, timer);
         try
         {
             hub.Block(self);

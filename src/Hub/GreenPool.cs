@@ -156,7 +156,11 @@ public sealed class GreenPool
         using var entry = Hub.Instance.EnterGreen("GreenPool.WaitAll", out var self);
         if (_running.Contains(self))
             throw new InvalidOperationException("GreenPool.WaitAll() called from one of the pool's own green threads would never return.");
-        while (_running.Count > 0) _idleWaiters.Wait(self.Hub, self, -1, out _);
+        while (_running.Count > 0)
+        {
+            self.NoteWait(WaitKind.Semaphore, this, "WaitAll: its threads to finish");
+            _idleWaiters.Wait(self.Hub, self, -1, out _);
+        }
     }
 
     /// <summary>
@@ -180,6 +184,7 @@ public sealed class GreenPool
         }
         // A freed slot is handed over with the wake (already counted in _taken), so no later spawner can take
         // it first; if we are killed after being granted it, it goes to the next waiter.
+        self.NoteWait(WaitKind.Semaphore, this, "Spawn: a free slot");
         _slotWaiters.Wait(self.Hub, self, -1, out _, giveBack: _ => ReleaseSlot(self.Hub));
     }
 

@@ -8,7 +8,7 @@ namespace Evergreen;
 /// green thread runs at a time and a switch happens only at a green blocking call or <see cref="Green.Sleep(TimeSpan)"/>.
 /// Backed by a pooled OS thread (its own identity, <c>ThreadStatic</c>s and stack while it runs).
 /// </summary>
-public class GreenThread
+public partial class GreenThread
 {
     private static long s_nextId;
 
@@ -95,7 +95,11 @@ public class GreenThread
         if (self != null)
         {
             var joiners = _joiners ??= new WaitList();
-            while (!_dead) joiners.Wait(Hub, self, -1, out _);
+            while (!_dead)
+            {
+                self.NoteWait(WaitKind.Join, this);
+                joiners.Wait(Hub, self, -1, out _);
+            }
             return;
         }
         var ev = new ManualResetEventSlim(false);

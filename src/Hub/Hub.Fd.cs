@@ -73,6 +73,7 @@ public sealed partial class Hub
             throw new InvalidOperationException(
                 $"Second simultaneous {(read ? "read" : "write")} on fd {fd}: green thread {current.Name} is already waiting to " +
                 $"{(read ? "read" : "write")} it. Only one green thread may wait on each direction of a socket.");
+        if (self.WaitKind == WaitKind.None) self.NoteWait(WaitKind.Fd, fd, read ? "readable" : "writable"); // not noted by GreenSocket: Green.Trampoline
         int id = BeginWait(self);
         if (read) { st.Reader = self; st.ReaderWait = id; } else { st.Writer = self; st.WriterWait = id; }
         WakeTimer? timer = timeoutTicks >= 0 ? AddWakeTimer(self, id, timeoutTicks) : null;

@@ -16,9 +16,22 @@ public sealed partial class Hub
     /// <summary>
     /// Blocks the current green thread (after <see cref="BeginWait"/> and registering somewhere that will
     /// wake it) and runs other green threads until it is woken. Returns the wake value; throws an exception
-    /// thrown into the thread meanwhile (kill, GreenTimeout scope).
+    /// thrown into the thread meanwhile (kill, GreenTimeout scope). What the wait site noted (<see cref="GreenThread.NoteWait"/>)
+    /// describes the thread while it is parked and is cleared here when the wait ends.
     /// </summary>
     internal object? Block(GreenThread self)
+    {
+        try
+        {
+            return BlockCore(self);
+        }
+        finally
+        {
+            self.WaitKind = Internal.WaitKind.None;
+        }
+    }
+
+    private object? BlockCore(GreenThread self)
     {
         AssertBatonHolder();
         if (self.Pending is { } early)

@@ -136,6 +136,7 @@ public sealed partial class Hub
                 var hub = new Hub(CreatePoller());
                 s_instance = hub;
                 hub._detector.Start();
+                RegisterDumpSignal();
                 return hub;
             }
         }
@@ -214,6 +215,7 @@ public sealed partial class Hub
         if (HubPatchSeam.SynchronizationContext is { } context) SynchronizationContext.SetSynchronizationContext(context);
         t_current = self;
         s_byThread.AddOrUpdate(Thread.CurrentThread, self);
+        RegisterHost(self, null);
         if (!TryTakeIdleBaton())
         {
             // _alive is counted under the baton, so a green thread blocking meanwhile cannot see an alive
@@ -247,6 +249,7 @@ public sealed partial class Hub
             Interlocked.Decrement(ref _alive);
             t_current = null;
             s_byThread.Remove(Thread.CurrentThread);
+            UnregisterHost();
             CpuAffinity.Unpin(self.SavedAffinity);
             SynchronizationContext.SetSynchronizationContext(self.SavedContext);
             Guard(() => HandOffLeaving());

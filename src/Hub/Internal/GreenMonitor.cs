@@ -37,6 +37,7 @@ internal static class GreenMonitor
         var hub = Hub.Instance;
         using var entry = hub.EnterGreen("GreenMonitor.Enter", out var self);
         long deadline = timeoutTicks < 0 ? -1 : System.Diagnostics.Stopwatch.GetTimestamp() + timeoutTicks;
+        long since = Environment.TickCount64;
         // Count ourselves as a waiter BEFORE the last attempt: an Exit by a native thread after this point
         // posts a wake, so a release between our failed attempt and our park cannot be lost.
         Interlocked.Increment(ref s_enterWaiting);
@@ -55,6 +56,7 @@ internal static class GreenMonitor
                 // meanwhile, and a release wakes only waiters of the list in the table (a stale list loses wakes).
                 try
                 {
+                    self.NoteWait(deadline < 0 ? WaitKind.Lock : WaitKind.Lock | WaitKind.Timed, obj, null, since); // may throw: a deadlock
                     ListFor(s_enterWaiters, obj).Wait(hub, self, left, out _);
                 }
                 catch
@@ -119,6 +121,7 @@ internal static class GreenMonitor
         hub.BeginExternalWait(); // a native thread may pulse
         try
         {
+            self.NoteWait(millisecondsTimeout < 0 ? WaitKind.Condition : WaitKind.Condition | WaitKind.Timed, obj, "Monitor.Wait");
             signaled = list.Wait(hub, self, millisecondsTimeout < 0 ? -1 : Hub.ToTicks(TimeSpan.FromMilliseconds(millisecondsTimeout)), out _);
         }
         finally

@@ -15,6 +15,9 @@ public class Event<T>
     private T _value = default!;
     private ExceptionDispatchInfo? _error;
 
+    /// <summary>The thread whose end this event marks (a patched Thread.Join waits on it): waits on it are joins.</summary>
+    internal Thread? JoinOf;
+
     /// <summary>True once <see cref="Send"/> or <see cref="SendException"/> was called (and not <see cref="Reset"/>).</summary>
     public bool Ready => _ready;
 
@@ -30,7 +33,11 @@ public class Event<T>
         if (!_ready)
         {
             using var entry = Hub.Instance.EnterGreen("Event.Wait", out var self);
-            while (!_ready) _waiters.Wait(self.Hub, self, -1, out _);
+            while (!_ready)
+            {
+                self.NoteWait(JoinOf != null ? WaitKind.Join : WaitKind.Event, (object?)JoinOf ?? this);
+                _waiters.Wait(self.Hub, self, -1, out _);
+            }
         }
         _error?.Throw();
         return _value;
@@ -46,6 +53,7 @@ public class Event<T>
             while (!_ready)
             {
                 long left = deadline - Green.Now;
+                self.NoteWait((JoinOf != null ? WaitKind.Join : WaitKind.Event) | WaitKind.Timed, (object?)JoinOf ?? this);
                 if (left <= 0 || !_waiters.Wait(self.Hub, self, left, out _))
                 {
                     if (_ready) break;

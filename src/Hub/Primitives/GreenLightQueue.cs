@@ -126,6 +126,7 @@ public class GreenLightQueue<T>
         if (ticks == 0) throw new QueueFullException($"The queue is full ({_maxSize} items).");
         // The getter that makes room stores the item itself and then wakes us, so once woken the put is done.
         // If we are killed after that, the item stays queued: it was accepted, like a put that returned.
+        self.NoteWait(ticks < 0 ? WaitKind.Queue : WaitKind.Queue | WaitKind.Timed, this, "Put: full");
         if (!_putters.Wait(self.Hub, self, ticks, out _, tag: new Box(item)))
             throw new QueueFullException($"The queue stayed full ({_maxSize} items) for the whole timeout.");
     }
@@ -151,6 +152,7 @@ public class GreenLightQueue<T>
         if (TryTakeNow(self.Hub, out var item)) return item;
         if (ticks == 0) throw new QueueEmptyException();
         // The item comes with the wake; a kill or GreenTimeout scope landing after that hands it on (giveBack).
+        self.NoteWait(ticks < 0 ? WaitKind.Queue : WaitKind.Queue | WaitKind.Timed, this, "Get: empty");
         if (!_getters.Wait(self.Hub, self, ticks, out var granted, giveBack: _giveBack ??= g => GiveBack(((Box)g!).Value)))
             throw new QueueEmptyException("No item arrived within the timeout.");
         return ((Box)granted!).Value;

@@ -43,6 +43,7 @@ public class GreenQueue<T> : GreenLightQueue<T>
         {
             long left = forever ? -1 : deadline - Green.Now;
             if (!forever && left <= 0) return false;
+            self.NoteWait(forever ? WaitKind.Queue : WaitKind.Queue | WaitKind.Timed, this, "Join: unfinished tasks");
             if (!_joiners.Wait(self.Hub, self, left, out _)) return _unfinished == 0;
         }
         return true;

@@ -48,6 +48,7 @@ public class GreenSemaphore
         long ticks = timeout == Timeout.InfiniteTimeSpan ? -1 : Hub.ToTicks(timeout < TimeSpan.Zero ? TimeSpan.Zero : timeout);
         if (ticks == 0) return false;
         // A granted permit is transferred with the wake (the count never rises), so it cannot be stolen.
+        self.NoteWait(ticks < 0 ? WaitKind.Semaphore : WaitKind.Semaphore | WaitKind.Timed, this, "to be released");
         return _waiters.Wait(self.Hub, self, ticks, out _, giveBack: _giveBack ??= _ => Release());
     }
 
