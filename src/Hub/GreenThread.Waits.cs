@@ -17,7 +17,9 @@ public partial class GreenThread
 
     /// <summary>
     /// Records what the calling green thread (this) is about to park on; the next <see cref="Hub.Block"/> consumes it.
-    /// A site that parks in a loop passes the time its wait began as <paramref name="since"/> (Environment.TickCount64) so that
+    /// A lock or join wait without a timeout first runs the deadlock check (<see cref="DeadlockDetector"/>), which may
+    /// throw <see cref="GreenDeadlockException"/> (EVERGREEN_DEADLOCK=throw) instead of letting it park. A site that
+    /// parks in a loop passes the time its wait began as <paramref name="since"/> (Environment.TickCount64) so that
     /// every round reports the whole wait. The baton holder only. Without EVERGREEN_STACKS this is a few field stores
     /// and a coarse clock read.
     /// </summary>
@@ -30,5 +32,17 @@ public partial class GreenThread
         WaitTarget = target;
         WaitDetail = detail;
         WaitSince = since;
+        if (kind is WaitKind.Lock or WaitKind.Join && DeadlockDetector.Enabled)
+        {
+            try
+            {
+                DeadlockDetector.Check(this);
+            }
+            catch
+            {
+                WaitKind = WaitKind.None; // it will not park after all
+                throw;
+            }
+        }
     }
 }

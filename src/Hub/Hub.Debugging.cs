@@ -72,6 +72,9 @@ public sealed partial class Hub
     internal bool IsRunning(GreenThread g) =>
         !g.Blocked && (t_current == g || (Holder == g && !_polling && Volatile.Read(ref _inbound) != s_idleMarker));
 
+    /// <summary>The thread dump for a "would block forever" report: who waits on what (under the baton).</summary>
+    private static string BlockedForeverDump() => "\n" + ThreadDump.Format(racy: false, "every green thread waits and nothing can wake one");
+
     // ------------------------------------------------------------------------------------------
     // The dump signal
     // ------------------------------------------------------------------------------------------

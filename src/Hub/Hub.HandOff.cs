@@ -35,10 +35,11 @@ public sealed partial class Hub
             return;
         }
         // Nothing can ever wake anyone: end this wait with an exception rather than hang.
+        string dump = BlockedForeverDump(); // before the wait ends, so it still shows self's wait
         self.Blocked = false;
         self.Pending = new GreenDeadlockException(
             $"Green thread {self.Name} would block forever: no other green thread is runnable, no timer is pending, " +
-            $"no I/O is awaited and no outside thread can wake one ({Volatile.Read(ref _alive)} green threads alive).");
+            $"no I/O is awaited and no outside thread can wake one ({Volatile.Read(ref _alive)} green threads alive).{dump}");
     }
 
     /// <summary>A worker whose job ended (or that was lent the poller role) gives the baton on and goes idle.</summary>

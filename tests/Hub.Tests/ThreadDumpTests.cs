@@ -82,4 +82,61 @@ public class ThreadDumpTests
         Assert.Equal(LineOf(green, "racy-waiter").Split(" waiting ")[0], LineOf(racy, "racy-waiter").Split(" waiting ")[0]);
         Assert.Contains("for Evergreen.Event to be sent", LineOf(racy, "racy-waiter"));
     }
+
+    [Fact]
+    public void A_join_cycle_is_logged_naming_both_threads_as_it_closes()
+    {
+        var reports = new List<string>();
+        var previousLogger = Hub.Logger;
+        Event? found = null;
+        Hub.Logger = new LoggerConfiguration().WriteTo.Sink(new Capture(e =>
+        {
+            if (!e.RenderMessage().StartsWith("Green deadlock", StringComparison.Ordinal)) return;
+            reports.Add(e.RenderMessage());
+            found?.Send(); // on the green thread whose wait closed the cycle, under the baton
+        })).CreateLogger();
+        try
+        {
+            Hub.Run(() =>
+            {
+                found = new Event();
+                GreenThread? a = null, b = null;
+                a = Green.Spawn(() => b!.Wait(), "cycle-a");
+                b = Green.Spawn(() => a.Wait(), "cycle-b");
+                found.Wait();
+                foreach (var g in new[] { a, b })
+                {
+                    g.Kill();
+                    Assert.IsType<GreenThreadExitException>(Record.Exception(g.Wait));
+                }
+                Assert.Single(reports);
+                Assert.Contains($"green thread #{b.Id} \"cycle-b\" waits for the end of green thread #{a.Id} \"cycle-a\" (join)", reports[0]);
+                Assert.Contains($"green thread #{a.Id} \"cycle-a\" waits for the end of green thread #{b.Id} \"cycle-b\" (join)", reports[0]);
+                Assert.Contains($"#{b.Id} \"cycle-b\"'s wait closed the cycle", reports[0]);
+                Assert.Contains("ThreadDumpTests", reports[0]); // the closing thread's stack
+            });
+        }
+        finally
+        {
+            Hub.Logger = previousLogger;
+        }
+    }
+
+    [Fact]
+    public void A_wait_that_can_never_end_throws_with_every_thread_and_its_wait_named()
+    {
+        var message = Hub.Run(() =>
+        {
+            var never = new Event();
+            var stuck = Green.Spawn(() => never.Wait(), "stuck-on-event");
+            Green.Sleep(0);
+            var e = Assert.Throws<GreenDeadlockException>(() => stuck.Wait());
+            never.Send();
+            stuck.Wait();
+            return e.Message;
+        });
+        Assert.Contains("would block forever", message);
+        Assert.Contains("for Evergreen.Event to be sent", LineOf(message, "stuck-on-event"));
+        Assert.Matches(@"waiting \d+ ms for the end of green thread #\d+ ""stuck-on-event"" \(join\)", message);
+    }
 }
