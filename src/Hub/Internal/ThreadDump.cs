@@ -58,7 +58,7 @@ internal static class ThreadDump
     public static void AppendStack(StringBuilder sb, StackTrace stack)
     {
         foreach (var line in stack.ToString().Split('\n'))
-            if (line.Trim().Length > 0) sb.Append("        ").Append(line.TrimEnd()).Append('\n');
+            if (line.Trim().Length > 0) sb.Append("      ").Append(line.Trim()).Append('\n');
     }
 
     /// <summary>"green thread #3 "worker" (managed thread 12, OS thread 4711): waiting 1.2 s for …".</summary>
