@@ -14,6 +14,7 @@ public partial class GreenThread
     internal string? WaitDetail;
     internal long WaitSince;        // Environment.TickCount64 when the wait began
     internal StackTrace? WaitStack; // where it began, with EVERGREEN_STACKS=1 only
+    internal Hub.GreenHost? Host;   // the OS thread that runs it (set when it starts), for names and ids in reports
 
     /// <summary>
     /// Records what the calling green thread (this) is about to park on; the next <see cref="Hub.Block"/> consumes it.
@@ -43,6 +44,11 @@ public partial class GreenThread
                 WaitKind = WaitKind.None; // it will not park after all
                 throw;
             }
+            // A report's logging may itself have parked this thread (a sink's lock) and so noted and cleared other waits.
+            WaitKind = kind;
+            WaitTarget = target;
+            WaitDetail = detail;
+            WaitSince = since;
         }
     }
 }

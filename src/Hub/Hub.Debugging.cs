@@ -29,11 +29,13 @@ public sealed partial class Hub
     private static readonly ConcurrentDictionary<int, GreenHost> s_hostsByOsId = new();
 
     /// <summary>Registers the calling OS thread as a host of <paramref name="adopted"/> or of <paramref name="worker"/>'s jobs.</summary>
-    internal static void RegisterHost(GreenThread? adopted, Worker? worker)
+    internal static GreenHost RegisterHost(GreenThread? adopted, Worker? worker)
     {
         var host = new GreenHost(Thread.CurrentThread, Interop.Libc.gettid(), adopted, worker);
+        adopted?.Host = host;
         s_hostsByManagedId[Environment.CurrentManagedThreadId] = host;
         s_hostsByOsId[host.OsThreadId] = host;
+        return host;
     }
 
     /// <summary>The calling adopted thread leaves the hub.</summary>
@@ -48,12 +50,7 @@ public sealed partial class Hub
         (os ? s_hostsByOsId : s_hostsByManagedId).TryGetValue(id, out var host) ? host.Current : null;
 
     /// <summary>The host of <paramref name="g"/>, if it has one now (not for a thread not yet bound or already ended).</summary>
-    internal static GreenHost? HostOf(GreenThread g)
-    {
-        foreach (var host in s_hostsByManagedId.Values)
-            if (host.Current == g) return host;
-        return null;
-    }
+    internal static GreenHost? HostOf(GreenThread g) => g.Host is { } host && host.Current == g ? host : null;
 
     /// <summary>The green thread of an adopted <see cref="Thread"/> (what a patched Thread.Join waits for), or null.</summary>
     internal static GreenThread? GreenOf(Thread thread) => s_byThread.TryGetValue(thread, out var g) ? g : null;
@@ -61,11 +58,10 @@ public sealed partial class Hub
     /// <summary>Every green thread alive now (started or bound to a worker), ordered by id. Safe from any thread.</summary>
     internal static List<GreenThread> AllGreenThreads()
     {
-        var all = new List<GreenThread>();
+        var all = new HashSet<GreenThread>();
         foreach (var host in s_hostsByManagedId.Values)
-            if (host.Current is { IsDead: false } g && !all.Contains(g)) all.Add(g);
-        all.Sort((a, b) => a.Id.CompareTo(b.Id));
-        return all;
+            if (host.Current is { IsDead: false } g) all.Add(g);
+        return [.. all.OrderBy(g => g.Id)];
     }
 
     /// <summary>True while <paramref name="g"/> holds the baton and runs green code (racy off the baton).</summary>

@@ -20,7 +20,7 @@ internal sealed class Worker
     public void Main(Hub hub)
     {
         CpuAffinity.PinCurrent();
-        Hub.RegisterHost(null, this);
+        var host = Hub.RegisterHost(null, this);
         var clean = ExecutionContext.Capture()!; // the default context: Hub.CreateWorker started this thread without flow
         while (true)
         {
@@ -31,6 +31,7 @@ internal sealed class Worker
             if (job != null)
             {
                 Running = job;
+                job.Host = host;
                 hub.RunJob(job);
                 Running = null;
                 // A job that set an AsyncLocal outside an async method leaves it on the thread; the next job must not see it
