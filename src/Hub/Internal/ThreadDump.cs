@@ -57,9 +57,17 @@ internal static class ThreadDump
 
     public static void AppendStack(StringBuilder sb, StackTrace stack)
     {
+        // From the first frame that is not Evergreen's own waiting machinery (the replacement, GreenMonitor, the primitive).
+        var frames = stack.GetFrames();
+        int ours = 0;
+        while (ours < frames.Length - 1 && IsEvergreen(frames[ours])) ours++;
+        if (ours > 0) stack = new StackTrace(frames.Skip(ours));
         foreach (var line in stack.ToString().Split('\n'))
             if (line.Trim().Length > 0) sb.Append("      ").Append(line.Trim()).Append('\n');
     }
+
+    private static bool IsEvergreen(StackFrame frame) =>
+        frame.GetMethod()?.DeclaringType?.Assembly.GetName().Name is "Evergreen.Hub" or "Evergreen.GreenIO" or "Evergreen.Patcher";
 
     /// <summary>"green thread #3 "worker" (managed thread 12, OS thread 4711): waiting 1.2 s for …".</summary>
     public static string Line(GreenThread g)

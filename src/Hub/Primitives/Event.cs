@@ -53,7 +53,7 @@ public class Event<T>
             while (!_ready)
             {
                 long left = deadline - Green.Now;
-                self.NoteWait((JoinOf != null ? WaitKind.Join : WaitKind.Event) | WaitKind.Timed, (object?)JoinOf ?? this);
+                if (left > 0) self.NoteWait((JoinOf != null ? WaitKind.Join : WaitKind.Event) | WaitKind.Timed, (object?)JoinOf ?? this);
                 if (left <= 0 || !_waiters.Wait(self.Hub, self, left, out _))
                 {
                     if (_ready) break;
