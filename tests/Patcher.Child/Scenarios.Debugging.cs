@@ -242,8 +242,17 @@ internal static partial class Scenarios
         public override void Flush() => inner.Flush();
     }
 
+    /// <summary>A read(2) of a pipe nobody writes: a native block, which the watchdog takes the baton back from.</summary>
+    private static unsafe void NativeRead()
+    {
+        int* fds = stackalloc int[2];
+        Check(LibcPipe(fds) == 0, "pipe");
+        byte b;
+        LibcRead(fds[0], &b, 1);
+    }
+
     /// <summary>
-    /// Threads in a lock wait, a sleep, a join, a WaitHandle wait and a socket receive: Green.DumpThreads names each, and
+    /// Threads in a lock wait, a sleep, a join, a WaitHandle wait, a socket receive and a native call: Green.DumpThreads names each, and
     /// SIGQUIT (sent to ourselves) prints the same to stderr as a racy snapshot.
     /// </summary>
     private static void DumpThreads()
@@ -266,6 +275,7 @@ internal static partial class Scenarios
                 blocked,
                 new Thread(() => blocked.Join()) { Name = "joiner", IsBackground = true },
                 new Thread(() => served.Receive(new byte[16])) { Name = "receiver", IsBackground = true },
+                new Thread(NativeRead) { Name = "native-reader", IsBackground = true }, // taken back by the watchdog (issue 11.2)
             };
             foreach (var t in threads) t.Start();
             string[] expected =
@@ -275,6 +285,7 @@ internal static partial class Scenarios
                 "\"blocked\"", "for ManualResetEvent (handle 0x",
                 "\"joiner\"", "for the end of green thread #", "\"blocked\" (join)",
                 "\"receiver\"", $"for socket Stream/Tcp {served.LocalEndPoint} -> {served.RemoteEndPoint}", "to Receive",
+                "\"native-reader\"", "blocked in a native call, the baton taken back",
                 "\"main\"", ": running",
             ];
             // Every started thread runs until it parks within a few green yields (no timing involved).

@@ -75,6 +75,7 @@ internal static class ThreadDump
         var hub = g.Hub;
         string where = Hub.HostOf(g) is { } host ? $" (managed thread {host.Thread.ManagedThreadId}, OS thread {host.OsThreadId})" : "";
         string head = $"  {Name(g)}{where}: ";
+        if (Volatile.Read(ref g.Lease) == Hub.LeaseRevoked) return head + "blocked in a native call, the baton taken back (it rejoins at its next green call)";
         if (hub.IsRunning(g)) return head + "running";
         if (!g.Blocked) return head + (g.Started ? "runnable" : "runnable, not started yet");
         var kind = g.WaitKind;
