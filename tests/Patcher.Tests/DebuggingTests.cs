@@ -54,4 +54,17 @@ public class DebuggingTests(ITestOutputHelper output)
         Assert.Contains("\"receiver\"", result.Stderr);
         Assert.Contains("=== end of green threads ===", result.Stderr);
     }
+
+    [Fact]
+    public void With_stacks_captured_the_dump_shows_where_each_thread_parked()
+    {
+        var result = Run("dump-threads", ("EVERGREEN_STACKS", "1"));
+        var lines = result.Stdout.Split('\n');
+        int waiter = Array.FindIndex(lines, l => l.Contains("\"lock-waiter\"") && l.Contains("waiting"));
+        Assert.True(waiter >= 0, result.Stdout);
+        // Under the thread's line: its stack from the first frame outside Evergreen, down to the scenario's lambda.
+        Assert.StartsWith("      at System.Threading.Monitor.Enter", lines[waiter + 1]);
+        Assert.Contains(lines.Skip(waiter + 1).TakeWhile(l => l.StartsWith("      at ")), l => l.Contains("Scenarios.") && l.Contains("DumpThreads"));
+        Assert.DoesNotContain("set EVERGREEN_STACKS=1", result.Stdout);
+    }
 }
