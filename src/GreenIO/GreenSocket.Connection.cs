@@ -27,6 +27,7 @@ public static unsafe partial class GreenSocket
             RestoreForNative(s);
             return IoPatchSeam.Accept(s);
         }
+        using var entry = Hub.Enter(out _);
         var st = Prepare(s);
         if (st == null) return IoPatchSeam.Accept(s);
         while (true)
@@ -69,6 +70,7 @@ public static unsafe partial class GreenSocket
             IoPatchSeam.Connect(s, remoteEP);
             return;
         }
+        using var entry = Hub.Enter(out _);
         if (remoteEP is DnsEndPoint dns)
         {
             Connect(s, dns.Host, dns.Port);
@@ -156,6 +158,7 @@ public static unsafe partial class GreenSocket
             s.Connect(host, port);
             return;
         }
+        using var entry = Hub.Enter(out _);
         Connect(s, GreenDns.GetHostAddresses(host), port);
     }
 
@@ -191,7 +194,8 @@ public static unsafe partial class GreenSocket
     {
         if (!s_states.TryGetValue(s, out var st) || st.Closed) return;
         st.Closed = true;
-        if (Hub.IsGreenThread) ForgetOnHub(st);
+        using var entry = Hub.Enter(out var self);
+        if (self != null) ForgetOnHub(st);
         else Hub.Instance.Post(() => ForgetOnHub(st));
     }
 
@@ -222,6 +226,7 @@ public static unsafe partial class GreenSocket
     {
         ArgumentNullException.ThrowIfNull(s);
         if (!NativeScope.GreenCaller || microSeconds == 0) return IoPatchSeam.Poll(s, microSeconds, mode);
+        using var entry = Hub.Enter(out _);
         if (IoPatchSeam.Poll(s, 0, mode)) return true;
         if (mode == SelectMode.SelectError) return Tpool.Execute(() => IoPatchSeam.Poll(s, microSeconds, mode));
         var st = StateOf(s);
@@ -258,6 +263,7 @@ public static unsafe partial class GreenSocket
             IoPatchSeam.Select(checkRead, checkWrite, checkError, microSeconds);
             return;
         }
+        using var entry = Hub.Enter(out _);
         Tpool.Execute(() => IoPatchSeam.Select(checkRead, checkWrite, checkError, microSeconds));
     }
 

@@ -20,6 +20,7 @@ public static unsafe partial class GreenSocket
             RestoreForNative(s);
             return IoPatchSeam.ReceiveFrom(s, buffer, socketFlags, ref remoteEP);
         }
+        using var entry = Hub.Enter(out _);
         var st = Prepare(s);
         if (st == null) return IoPatchSeam.ReceiveFrom(s, buffer, socketFlags, ref remoteEP);
         long deadline = 0;
@@ -78,6 +79,7 @@ public static unsafe partial class GreenSocket
             RestoreForNative(s);
             return IoPatchSeam.SendTo(s, buffer, socketFlags, remoteEP);
         }
+        using var entry = Hub.Enter(out _);
         var st = Prepare(s);
         if (st == null) return IoPatchSeam.SendTo(s, buffer, socketFlags, remoteEP);
         long deadline = 0;

@@ -55,7 +55,8 @@ public static unsafe partial class GreenSocket
 
     private static void Claim(SocketState st)
     {
-        if (!Hub.IsGreenThread) return;
+        using var entry = Hub.Enter(out var self);
+        if (self == null) return;
         Hub.AssertBatonHolder();
         if (s_fdOwners.TryGetValue(st.Fd, out var prev) && prev != st)
             Hub.Instance.ForgetFd(st.Fd, null);
@@ -102,17 +103,19 @@ public static unsafe partial class GreenSocket
     /// meanwhile. Throws <see cref="InvalidOperationException"/> naming the socket when another green thread
     /// already waits the same way and concurrent waiters were not allowed; a kill or GreenTimeout scope propagates.
     /// </summary>
-    private static SocketError WaitReady(Socket s, SocketState st, bool read, long timeoutTicks, SocketError closedError)
+    private static SocketError WaitReady(Socket s, SocketState st, bool read, long timeoutTicks, SocketError closedError,
+        [CallerMemberName] string operation = "")
     {
         if (st.Closed) return closedError;
         if (timeoutTicks == 0) return SocketError.TimedOut;
         var hub = Hub.Instance;
-        var self = hub.RequireCurrent("A green socket wait");
+        using var entry = hub.EnterGreen("A green socket wait", out var self);
         var parked = read ? st.Reader : st.Writer;
         if (parked != null)
         {
             if (!st.AllowConcurrent) throw SecondWaiter(s, st, read, parked.Name, null);
             var extra = read ? st.ExtraReaders ??= new WaitList() : st.ExtraWriters ??= new WaitList();
+            self.NoteWait(timeoutTicks < 0 ? WaitKind.Socket : WaitKind.Socket | WaitKind.Timed, st, operation);
             if (!extra.Wait(hub, self, timeoutTicks, out _)) return SocketError.TimedOut;
             return st.Closed ? closedError : SocketError.Success;
         }
@@ -120,6 +123,7 @@ public static unsafe partial class GreenSocket
         PollEvents ready;
         try
         {
+            self.NoteWait(timeoutTicks < 0 ? WaitKind.Socket : WaitKind.Socket | WaitKind.Timed, st, operation);
             ready = hub.WaitFd(st.Fd, read ? PollEvents.Read : PollEvents.Write, timeoutTicks);
         }
         catch (ClosedSignal)
@@ -151,7 +155,7 @@ public static unsafe partial class GreenSocket
             "if several are meant to share it.", inner);
     }
 
-    private static string Describe(Socket s, SocketState st)
+    internal static string Describe(Socket s, SocketState st)
     {
         string ends;
         try
@@ -172,6 +176,9 @@ public static unsafe partial class GreenSocket
         s_states.TryGetValue(s, out var st) && (read ? st.Reader : st.Writer) != null;
 
     /// <summary>True when the hub knows <paramref name="s"/> has nothing to read, so a green Receive parks without a recv; for tests.</summary>
-    internal static bool KnownDrained(Socket s) =>
-        s_states.TryGetValue(s, out var st) && !Hub.Instance.FdMayBeReadable(st.Fd);
+    internal static bool KnownDrained(Socket s)
+    {
+        using var entry = Hub.Enter(out _);
+        return s_states.TryGetValue(s, out var st) && !Hub.Instance.FdMayBeReadable(st.Fd);
+    }
 }

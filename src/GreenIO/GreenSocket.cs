@@ -9,7 +9,8 @@ namespace Evergreen.IO;
 /// monkey patch can route each member here. On a green thread a blocking call parks only the calling green
 /// thread on the hub's poller while other green threads run; the socket's <see cref="Socket.ReceiveTimeout"/> /
 /// <see cref="Socket.SendTimeout"/> are honoured and every failure is the one .NET gives for a blocking socket.
-/// On any other thread each function simply calls the BCL member (plain blocking behaviour).
+/// On any other thread each function simply calls the BCL member (plain blocking behaviour). A green call holds a
+/// <c>Hub.Enter</c> entry from its first touch of socket or hub state to its return (Hub.TakeBack.cs).
 /// </summary>
 /// <remarks>
 /// While green code uses a socket the OS socket is non-blocking; the blocking mode the user asked for is
@@ -40,6 +41,7 @@ public static unsafe partial class GreenSocket
             RestoreForNative(s);
             return IoPatchSeam.Receive(s, buffer, socketFlags, out errorCode);
         }
+        using var entry = Hub.Enter(out _);
         var st = Prepare(s);
         if (st == null) return IoPatchSeam.Receive(s, buffer, socketFlags, out errorCode);
         long deadline = 0;
@@ -119,6 +121,7 @@ public static unsafe partial class GreenSocket
             RestoreForNative(s);
             return IoPatchSeam.ReceiveList(s, buffers, socketFlags, out errorCode);
         }
+        using var entry = Hub.Enter(out _);
         var st = Prepare(s);
         if (st == null) return IoPatchSeam.ReceiveList(s, buffers, socketFlags, out errorCode);
         long deadline = 0;
@@ -166,6 +169,7 @@ public static unsafe partial class GreenSocket
             RestoreForNative(s);
             return IoPatchSeam.Send(s, buffer, socketFlags, out errorCode);
         }
+        using var entry = Hub.Enter(out _);
         var st = Prepare(s);
         if (st == null) return IoPatchSeam.Send(s, buffer, socketFlags, out errorCode);
         int sent = 0;
@@ -260,6 +264,7 @@ public static unsafe partial class GreenSocket
             IoPatchSeam.SendFile(s, fileName, preBuffer, postBuffer, flags);
             return;
         }
+        using var entry = Hub.Enter(out _);
         if (!s.Connected) throw new NotSupportedException("The operation is not allowed on non-connected sockets.");
         if ((flags & (TransmitFileOptions.Disconnect | TransmitFileOptions.ReuseSocket)) != 0)
             throw new NotSupportedException(

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
+using Evergreen.Internal;
 
 namespace Evergreen.IO;
 
@@ -67,9 +68,9 @@ public static class Tpool
     public static T Execute<T>(Func<T> func)
     {
         ArgumentNullException.ThrowIfNull(func);
-        var self = Hub.CurrentGreen;
-        if (self == null) return func();
-        var hub = self.Hub;
+        if (!Hub.IsGreenThread) return func();
+        using var entry = Hub.Enter(out var self);
+        var hub = self!.Hub;
         var job = new Job(() => func(), hub, self, hub.BeginWait(self));
         // Counted until the job's completion reaches the hub (not until the caller stops waiting), so the
         // deadlock detector knows an outside thread will still post to the hub.
@@ -78,6 +79,7 @@ public static class Tpool
         // Not cut short by Thread.Interrupt (a kill or GreenTimeout still does): the call runs natively, where .NET's
         // blocking calls (DNS, select, pipe reads) do not see interrupts either, and stopping the wait would drop its result.
         self.NoInterrupt++;
+        self.NoteWait(WaitKind.Native, func, "Tpool.Execute");
         try
         {
             hub.Block(self);

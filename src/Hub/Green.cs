@@ -8,7 +8,7 @@ namespace Evergreen;
 /// kill / sleep). Every blocking call here waits greenly: it runs other green threads instead of blocking
 /// the OS thread. Start from <see cref="Hub.Run(Action)"/> (or after <c>Patcher.MonkeyPatch()</c>).
 /// </summary>
-public static class Green
+public static partial class Green
 {
     /// <summary>
     /// Starts <paramref name="action"/> in a new green thread and returns it; it runs when the caller next
@@ -65,12 +65,13 @@ public static class Green
     {
         if (duration < TimeSpan.Zero && duration != Timeout.InfiniteTimeSpan)
             throw new ArgumentOutOfRangeException(nameof(duration), duration, "The duration must not be negative (or Timeout.InfiniteTimeSpan).");
-        var self = Hub.CurrentGreen;
+        using var entry = Hub.Enter(out var self);
         if (self == null) { HubPatchSeam.Sleep(duration); return; }
         var hub = self.Hub;
         if (duration == TimeSpan.Zero) { hub.Yield(self); return; }
         int id = hub.BeginWait(self);
         var timer = duration == Timeout.InfiniteTimeSpan ? null : hub.AddWakeTimer(self, id, Hub.ToTicks(duration));
+        self.NoteWait(WaitKind.Sleep, timer);
         try
         {
             hub.Block(self);

@@ -47,8 +47,16 @@ public sealed class GreenPool
     public GreenThread<T> Spawn<T>(Func<T> func, string? name = null)
     {
         ArgumentNullException.ThrowIfNull(func);
-        var self = Hub.Instance.RequireCurrent("GreenPool.Spawn");
-        if (Free() <= 0 && _running.Contains(self)) return RunInline(self, func, name);
+        GreenThread self;
+        using (Hub.Instance.EnterGreen("GreenPool.Spawn", out self))
+        {
+            if (Free() > 0 || !_running.Contains(self)) return SpawnInSlot(self, func, name);
+        }
+        return RunInline(self, func, name); // outside the entry: it runs the caller's code
+    }
+
+    private GreenThread<T> SpawnInSlot<T>(GreenThread self, Func<T> func, string? name)
+    {
         AcquireSlot(self);
         GreenThread<T> g;
         try
@@ -78,12 +86,20 @@ public sealed class GreenPool
     public void SpawnN(Action action)
     {
         ArgumentNullException.ThrowIfNull(action);
-        var self = Hub.Instance.RequireCurrent("GreenPool.SpawnN");
-        if (Free() <= 0 && _running.Contains(self))
+        GreenThread self;
+        using (Hub.Instance.EnterGreen("GreenPool.SpawnN", out self))
         {
-            action();
-            return;
+            if (Free() > 0 || !_running.Contains(self))
+            {
+                SpawnNInSlot(self, action);
+                return;
+            }
         }
+        action(); // outside the entry: the caller's code
+    }
+
+    private void SpawnNInSlot(GreenThread self, Action action)
+    {
         AcquireSlot(self);
         GreenThread g;
         try
@@ -137,10 +153,14 @@ public sealed class GreenPool
     /// </summary>
     public void WaitAll()
     {
-        var self = Hub.Instance.RequireCurrent("GreenPool.WaitAll");
+        using var entry = Hub.Instance.EnterGreen("GreenPool.WaitAll", out var self);
         if (_running.Contains(self))
             throw new InvalidOperationException("GreenPool.WaitAll() called from one of the pool's own green threads would never return.");
-        while (_running.Count > 0) _idleWaiters.Wait(self.Hub, self, -1, out _);
+        while (_running.Count > 0)
+        {
+            self.NoteWait(WaitKind.Semaphore, this, "WaitAll: its threads to finish");
+            _idleWaiters.Wait(self.Hub, self, -1, out _);
+        }
     }
 
     /// <summary>
@@ -150,7 +170,7 @@ public sealed class GreenPool
     public void Resize(int newSize)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(newSize);
-        var self = Hub.Instance.RequireCurrent("GreenPool.Resize");
+        using var entry = Hub.Instance.EnterGreen("GreenPool.Resize", out var self);
         _size = newSize;
         GrantSlots(self.Hub);
     }
@@ -164,6 +184,7 @@ public sealed class GreenPool
         }
         // A freed slot is handed over with the wake (already counted in _taken), so no later spawner can take
         // it first; if we are killed after being granted it, it goes to the next waiter.
+        self.NoteWait(WaitKind.Semaphore, this, "Spawn: a free slot");
         _slotWaiters.Wait(self.Hub, self, -1, out _, giveBack: _ => ReleaseSlot(self.Hub));
     }
 
@@ -212,7 +233,7 @@ public sealed class GreenPool
         {
             error = ex;
         }
-        g.Complete(error);
+        using (Hub.Enter(out _)) g.Complete(error);
         if (error != null) ExceptionDispatchInfo.Capture(error).Throw();
         return g;
     }

@@ -8,7 +8,7 @@ namespace Evergreen;
 /// green thread runs at a time and a switch happens only at a green blocking call or <see cref="Green.Sleep(TimeSpan)"/>.
 /// Backed by a pooled OS thread (its own identity, <c>ThreadStatic</c>s and stack while it runs).
 /// </summary>
-public class GreenThread
+public partial class GreenThread
 {
     private static long s_nextId;
 
@@ -31,6 +31,9 @@ public class GreenThread
     internal SynchronizationContext? SavedContext; // an adopted thread's context before it joined the hub
     internal WaitList.Node? SpareWaitNode;   // reused by WaitList.Wait (one wait at a time)
     internal WakeTimer? WakeTimer;           // reused by Hub.AddWakeTimer
+    internal int Lease = Hub.LeaseInHub;     // Hub.TakeBack.cs: CAS by the thread itself and by the watchdog
+    internal long TakenBackAt;               // written by the watchdog before it revokes the lease, read after Rejoin
+    internal string? TakeBackSite;
 
     // --- completion --------------------------------------------------------------------------
     private volatile bool _dead;
@@ -91,12 +94,16 @@ public class GreenThread
     internal void Join()
     {
         if (_dead) return;
-        var self = Hub.CurrentGreen;
+        using var entry = Hub.Enter(out var self);
         if (self == this) throw new InvalidOperationException($"Green thread {Name} cannot wait for itself.");
         if (self != null)
         {
             var joiners = _joiners ??= new WaitList();
-            while (!_dead) joiners.Wait(Hub, self, -1, out _);
+            while (!_dead)
+            {
+                self.NoteWait(WaitKind.Join, this);
+                joiners.Wait(Hub, self, -1, out _);
+            }
             return;
         }
         var ev = new ManualResetEventSlim(false);
@@ -123,11 +130,15 @@ public class GreenThread
     {
         ArgumentNullException.ThrowIfNull(callback);
         if (_dead) { callback(this); return; }
-        (_links ??= new()).Add(callback);
+        using (Hub.Enter(out _)) (_links ??= new()).Add(callback);
     }
 
     /// <summary>Removes a callback added by <see cref="Link"/>; returns whether it was linked.</summary>
-    public bool Unlink(Action<GreenThread> callback) => _links?.Remove(callback) ?? false;
+    public bool Unlink(Action<GreenThread> callback)
+    {
+        using var entry = Hub.Enter(out _);
+        return _links?.Remove(callback) ?? false;
+    }
 
     /// <summary>Runs by the hub on the ending thread: record, wake joiners, run links.</summary>
     internal void Complete(Exception? error)

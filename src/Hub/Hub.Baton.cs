@@ -19,6 +19,8 @@ public sealed partial class Hub
         int holder = Volatile.Read(ref s_batonHolder);
         Debug.Assert(holder == Environment.CurrentManagedThreadId,
             $"Hub state touched by thread {Environment.CurrentManagedThreadId}, which does not hold the baton (holder: {holder}).");
+        Debug.Assert(t_current is not { Lease: LeaseRunning },
+            $"Hub state touched by green thread {t_current?.Name} outside a HubEntry: the watchdog could take the baton back meanwhile (Hub.TakeBack.cs).");
 #endif
     }
 

@@ -58,7 +58,7 @@ public sealed partial class Hub
     /// </summary>
     internal PollEvents WaitFd(int fd, PollEvents events, long timeoutTicks)
     {
-        var self = RequireCurrent("Waiting for a file descriptor");
+        using var entry = EnterGreen("Waiting for a file descriptor", out var self);
         bool read = (events & PollEvents.Read) != 0;
         if (read == ((events & PollEvents.Write) != 0))
             throw new ArgumentException("Wait for exactly one of Read or Write.", nameof(events));
@@ -73,6 +73,7 @@ public sealed partial class Hub
             throw new InvalidOperationException(
                 $"Second simultaneous {(read ? "read" : "write")} on fd {fd}: green thread {current.Name} is already waiting to " +
                 $"{(read ? "read" : "write")} it. Only one green thread may wait on each direction of a socket.");
+        if (self.WaitKind == WaitKind.None) self.NoteWait(WaitKind.Fd, fd, read ? "readable" : "writable"); // not noted by GreenSocket: Green.Trampoline
         int id = BeginWait(self);
         if (read) { st.Reader = self; st.ReaderWait = id; } else { st.Writer = self; st.WriterWait = id; }
         WakeTimer? timer = timeoutTicks >= 0 ? AddWakeTimer(self, id, timeoutTicks) : null;

@@ -35,10 +35,11 @@ public sealed partial class Hub
             return;
         }
         // Nothing can ever wake anyone: end this wait with an exception rather than hang.
+        string dump = BlockedForeverDump(); // before the wait ends, so it still shows self's wait
         self.Blocked = false;
         self.Pending = new GreenDeadlockException(
             $"Green thread {self.Name} would block forever: no other green thread is runnable, no timer is pending, " +
-            $"no I/O is awaited and no outside thread can wake one ({Volatile.Read(ref _alive)} green threads alive).");
+            $"no I/O is awaited and no outside thread can wake one ({Volatile.Read(ref _alive)} green threads alive).{dump}");
     }
 
     /// <summary>A worker whose job ended (or that was lent the poller role) gives the baton on and goes idle.</summary>
@@ -122,14 +123,16 @@ public sealed partial class Hub
             if (g.Pending is { } killedBeforeStart) { g.Pending = null; throw killedBeforeStart; }
             // Each job starts with the context green threads carry, whatever the worker's last job left behind.
             SynchronizationContext.SetSynchronizationContext(HubPatchSeam.SynchronizationContext);
+            Volatile.Write(ref g.Lease, LeaseRunning);
             g.RunBody();
         }
         catch (Exception ex)
         {
             error = ex;
-            if (ex is not GreenThreadExitException && !(ScheduleMode.Explorable && ObserveUnhandled(ex)))
-                Logger.Error(ex, "Green thread {Name} ({Id}) ended with an unhandled exception", g.Name, g.Id);
         }
+        EnterForGood(g);
+        if (error != null && error is not GreenThreadExitException && !(ScheduleMode.Explorable && ObserveUnhandled(error)))
+            Logger.Error(error, "Green thread {Name} ({Id}) ended with an unhandled exception", g.Name, g.Id);
         try
         {
             g.Complete(error);

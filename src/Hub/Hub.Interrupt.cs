@@ -25,7 +25,8 @@ public sealed partial class Hub
     {
         if (!s_byThread.TryGetValue(thread, out var g)) return false;
         var hub = g.Hub;
-        if (t_current != null) hub.Interrupt(g);
+        using var entry = Enter(out var self);
+        if (self != null) hub.Interrupt(g);
         else hub.Post(() => hub.Interrupt(g));
         return true;
     }
@@ -52,7 +53,8 @@ public sealed partial class Hub
     /// </summary>
     internal static void ThrowIfInterrupted()
     {
-        if (t_current is { } self) ThrowIfInterrupted(self);
+        using var entry = Enter(out var self);
+        if (self != null) ThrowIfInterrupted(self);
     }
 
     private static void ThrowIfInterrupted(GreenThread self)

@@ -52,15 +52,16 @@ public sealed partial class Hub
     private bool BreakDeadlock()
     {
         bool any = false;
+        string dump = BlockedForeverDump();
         foreach (var g in _adopted)
         {
             if (!g.Blocked) continue;
             Throw(g, new GreenDeadlockException(
-                $"Green thread {g.Name} would block forever: every green thread is waiting and nothing (timer, I/O, outside thread) can wake one."));
+                $"Green thread {g.Name} would block forever: every green thread is waiting and nothing (timer, I/O, outside thread) can wake one.{dump}"));
             any = true;
         }
         if (!any)
-            Logger.Error("{Alive} green threads are blocked forever: nothing (timer, I/O, outside thread) can wake them", Volatile.Read(ref _alive));
+            Logger.Error("{Alive} green threads are blocked forever: nothing (timer, I/O, outside thread) can wake them.{Dump:l}", Volatile.Read(ref _alive), dump);
         return any;
     }
 }

@@ -192,7 +192,10 @@ public sealed partial class Hub
     /// </summary>
     internal void StartInline(Thread thread, Action start, Action failed)
     {
-        RequireCurrent("Thread.Start");
+        // In the hub throughout: the runtime's start and the wait for the adoption block in the kernel with the baton held,
+        // which the watchdog must not mistake for a native call to take the baton back from (that would be a switch the
+        // seed did not choose).
+        using var entry = EnterGreen("Thread.Start", out _);
         Volatile.Write(ref s_inlineStarting, thread);
         var saved = CpuAffinity.UnpinCurrent(); // the new thread inherits the process's CPU set, as from the starter
         try
@@ -323,6 +326,7 @@ public sealed partial class Hub
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static bool SchedulePointSlow(string operation, object? target)
     {
+        using var entry = Enter(out _); // the switch touches hub state: the watchdog must not take the baton back meanwhile
         if (!PointsActHere(out var self)) return false;
         t_noPoints++; // what the log does (Type.Name's cache, a List growing) must not come back here
         try

@@ -16,9 +16,22 @@ public sealed partial class Hub
     /// <summary>
     /// Blocks the current green thread (after <see cref="BeginWait"/> and registering somewhere that will
     /// wake it) and runs other green threads until it is woken. Returns the wake value; throws an exception
-    /// thrown into the thread meanwhile (kill, GreenTimeout scope).
+    /// thrown into the thread meanwhile (kill, GreenTimeout scope). What the wait site noted (<see cref="GreenThread.NoteWait"/>)
+    /// describes the thread while it is parked and is cleared here when the wait ends.
     /// </summary>
     internal object? Block(GreenThread self)
+    {
+        try
+        {
+            return BlockCore(self);
+        }
+        finally
+        {
+            self.WaitKind = Internal.WaitKind.None;
+        }
+    }
+
+    private object? BlockCore(GreenThread self)
     {
         AssertBatonHolder();
         if (self.Pending is { } early)
@@ -97,7 +110,7 @@ public sealed partial class Hub
     internal void Kill(GreenThread g, Exception ex)
     {
         if (g.IsDead) return;
-        var self = t_current;
+        using var entry = Enter(out var self);
         // Not Kill again: the posted action runs on whichever thread drains the posts, which may be the target
         // itself (it would throw the kill out of the scheduler, where it is only logged), a blocking thread
         // (Yield would re-enter the scheduler) or a worker with no current green thread (it would re-post forever).

@@ -137,6 +137,7 @@ public sealed partial class Hub
                 var hub = new Hub(CreatePoller());
                 s_instance = hub;
                 hub._detector.Start();
+                RegisterDumpSignal();
                 return hub;
             }
         }
@@ -169,8 +170,6 @@ public sealed partial class Hub
 
     /// <summary>OS threads the hub has created to back green threads.</summary>
     public int OsThreads => Volatile.Read(ref _osWorkers);
-
-    internal GreenThread RequireCurrent(string operation) => t_current ?? throw new NotGreenThreadException(operation);
 
     // ------------------------------------------------------------------------------------------
     // Entry: run code as a green thread on the calling OS thread
@@ -217,6 +216,7 @@ public sealed partial class Hub
         if (HubPatchSeam.SynchronizationContext is { } context) SynchronizationContext.SetSynchronizationContext(context);
         t_current = self;
         s_byThread.AddOrUpdate(Thread.CurrentThread, self);
+        RegisterHost(self, null);
         if (!TryTakeIdleBaton())
         {
             // _alive is counted under the baton, so a green thread blocking meanwhile cannot see an alive
@@ -232,6 +232,7 @@ public sealed partial class Hub
             _adopted.Add(self);
         }
         NoteRunning(self);
+        Volatile.Write(ref self.Lease, LeaseRunning);
         return self;
     }
 
@@ -239,6 +240,7 @@ public sealed partial class Hub
     internal void Leave(GreenThread self)
     {
         Debug.Assert(t_current == self && self.IsAdopted);
+        EnterForGood(self);
         try
         {
             self.Complete(null);
@@ -250,6 +252,7 @@ public sealed partial class Hub
             if (ScheduleMode.Explorable) NoteEnded(self);
             t_current = null;
             s_byThread.Remove(Thread.CurrentThread);
+            UnregisterHost();
             CpuAffinity.Unpin(self.SavedAffinity);
             SynchronizationContext.SetSynchronizationContext(self.SavedContext);
             Guard(() => HandOffLeaving());
@@ -260,11 +263,11 @@ public sealed partial class Hub
     // Spawning
     // ------------------------------------------------------------------------------------------
 
-    internal GreenThread Spawn(Action action, string? name) => Start(new GreenThread(this, action, name), TimeSpan.Zero, t_current != null);
+    internal GreenThread Spawn(Action action, string? name) => Start(new GreenThread(this, action, name), TimeSpan.Zero);
 
-    internal GreenThread<T> Spawn<T>(Func<T> func, string? name) => (GreenThread<T>)Start(new GreenThread<T>(this, func, name), TimeSpan.Zero, t_current != null);
+    internal GreenThread<T> Spawn<T>(Func<T> func, string? name) => (GreenThread<T>)Start(new GreenThread<T>(this, func, name), TimeSpan.Zero);
 
-    internal GreenThread SpawnAfter(TimeSpan delay, Action action, string? name) => Start(new GreenThread(this, action, name), delay, t_current != null);
+    internal GreenThread SpawnAfter(TimeSpan delay, Action action, string? name) => Start(new GreenThread(this, action, name), delay);
 
     /// <summary>
     /// Runs <paramref name="action"/> as a new green thread, from any thread. Off the hub the spawn itself is posted, so
@@ -273,10 +276,13 @@ public sealed partial class Hub
     /// </summary>
     internal void SpawnFromAnyThread(Action action)
     {
-        if (t_current != null)
+        using (Enter(out var self))
         {
-            Spawn(action, null);
-            return;
+            if (self != null)
+            {
+                Start(new GreenThread(this, action, null), TimeSpan.Zero, holdsBaton: true);
+                return;
+            }
         }
         Post(() =>
         {
@@ -291,7 +297,14 @@ public sealed partial class Hub
         });
     }
 
-    internal GreenThread<T> SpawnAfter<T>(TimeSpan delay, Func<T> func, string? name) => (GreenThread<T>)Start(new GreenThread<T>(this, func, name), delay, t_current != null);
+    internal GreenThread<T> SpawnAfter<T>(TimeSpan delay, Func<T> func, string? name) => (GreenThread<T>)Start(new GreenThread<T>(this, func, name), delay);
+
+    /// <summary><see cref="Start(GreenThread, TimeSpan, bool)"/> from any caller: a green one holds the baton.</summary>
+    private GreenThread Start(GreenThread g, TimeSpan delay)
+    {
+        using var entry = Enter(out var self);
+        return Start(g, delay, self != null);
+    }
 
     /// <summary>
     /// Binds <paramref name="g"/> to an OS thread now (a parked worker, or a new one), so that the OS-thread
@@ -330,7 +343,11 @@ public sealed partial class Hub
     /// calling green thread waits greenly, and rethrows its exception; <paramref name="failed"/> runs under the baton if it
     /// threw (see <see cref="ThreadStarter"/>).
     /// </summary>
-    internal void StartOffHub(Action start, Action failed) => _starter.Run(RequireCurrent("Thread.Start"), start, failed);
+    internal void StartOffHub(Action start, Action failed)
+    {
+        using var entry = EnterGreen("Thread.Start", out var self);
+        _starter.Run(self, start, failed);
+    }
 
     /// <summary>A worker that is not in the idle stack: a pre-started one from the reserve, else a new OS thread.</summary>
     internal Worker TakeNewWorker() => _reserve?.TryTake() ?? CreateWorker();

@@ -111,6 +111,7 @@ public static class ScheduleExplorer
 
     private static RunResult RunOnce(Action body, int seed, TimeSpan hangTimeout)
     {
+        using var entry = Hub.Enter(out _); // the explorer touches hub state throughout (the run's state, its wait)
         var hub = Hub.Instance;
         var self = Hub.CurrentGreen!;
         var result = new RunResult();

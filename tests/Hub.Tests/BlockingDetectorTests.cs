@@ -19,7 +19,7 @@ public class BlockingDetectorTests
         var released = new ManualResetEventSlim();
         string? message = null;
         var previousLogger = Hub.Logger;
-        int previousThreshold = BlockingDetector.ThresholdMs;
+        int previousThreshold = BlockingDetector.ThresholdMs, previousTakeBack = BlockingDetector.TakeBackMs;
         Hub.Logger = new LoggerConfiguration().WriteTo.Sink(new Capture(e =>
         {
             var text = e.RenderMessage();
@@ -28,6 +28,7 @@ public class BlockingDetectorTests
             released.Set(); // the report itself ends the native wait: no timing in the test
         })).CreateLogger();
         BlockingDetector.ThresholdMs = 100;
+        BlockingDetector.TakeBackMs = 0; // reported, not taken back (the next test takes it back)
         try
         {
             bool ended = false;
@@ -48,6 +49,43 @@ public class BlockingDetectorTests
         finally
         {
             BlockingDetector.ThresholdMs = previousThreshold;
+            BlockingDetector.TakeBackMs = previousTakeBack;
+            Hub.Logger = previousLogger;
+        }
+    }
+
+    [Fact]
+    public void The_baton_is_taken_back_from_a_green_thread_blocked_natively_so_another_green_thread_can_release_it()
+    {
+        var released = new ManualResetEventSlim();
+        var warnings = new List<string>();
+        var previousLogger = Hub.Logger;
+        Hub.Logger = new LoggerConfiguration().WriteTo.Sink(new Capture(e =>
+        {
+            lock (warnings) warnings.Add(e.RenderMessage());
+        })).CreateLogger();
+        long before = Hub.Instance.TakeBacks;
+        try
+        {
+            bool ended = false;
+            Hub.Run(() =>
+            {
+                // A plain native wait (nothing is patched here) holding the baton: only the green thread below can end it,
+                // and it can run only if the baton is taken back (without that, the bound ends the wait after 60 s).
+                var offender = Green.Spawn(() => ended = released.Wait(TimeSpan.FromSeconds(60)), name: "offender");
+                var releaser = Green.Spawn(() => released.Set(), name: "releaser");
+                offender.Wait();
+                releaser.Wait();
+            });
+            Assert.True(ended, "the blocked green thread was only ended by its bound");
+            Assert.True(Hub.Instance.TakeBacks > before);
+            string warning;
+            lock (warnings) warning = warnings.First(w => w.Contains("took the baton back"));
+            Assert.Contains("offender", warning);
+            Assert.Contains("futex", warning);
+        }
+        finally
+        {
             Hub.Logger = previousLogger;
         }
     }

@@ -43,6 +43,13 @@ internal static class Program
                 return 0;
             }
 
+            if (scenario.StartsWith("deadlock-", StringComparison.Ordinal) || scenario.StartsWith("dump-", StringComparison.Ordinal))
+            {
+                Scenarios.RunDebugging(scenario);
+                Console.WriteLine("pass");
+                return 0;
+            }
+
             return Scenarios.Run(scenario);
         }
         catch (Exception ex) when (ex is not LatePatchException || !scenario.StartsWith("late"))

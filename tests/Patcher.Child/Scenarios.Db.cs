@@ -142,9 +142,9 @@ internal static partial class Scenarios
     }
 
     /// <summary>
-    /// Without tpool: green X holds an EXCLUSIVE transaction and is runnable (it only needs to COMMIT); green Y inserts
-    /// with busy_timeout=2000, so SQLite's busy handler sleeps in native code. The hub is frozen: X cannot run, Y gets
-    /// SQLITE_BUSY after the bound and X has still not committed.
+    /// Without tpool, and with taking the baton back off (EVERGREEN_TAKEBACK_MS=0): green X holds an EXCLUSIVE transaction
+    /// and is runnable (it only needs to COMMIT); green Y inserts with busy_timeout=2000, so SQLite's busy handler sleeps
+    /// in native code. The hub is frozen: X cannot run, Y gets SQLITE_BUSY after the bound and X has still not committed.
     /// </summary>
     private static void SqliteBusyFrozen()
     {
@@ -187,10 +187,12 @@ internal static partial class Scenarios
     }
 
     /// <summary>
-    /// The same native busy wait through Tpool.Execute: it runs on a pool thread while Y waits greenly, so X runs and
-    /// commits, which is what lets the insert succeed (the EXCLUSIVE lock orders it after the commit).
+    /// The same native busy wait, <paramref name="throughTpool"/> on a pool thread while Y waits greenly, else on the green
+    /// thread itself with taking the baton back on (the default): the watchdog takes the baton from Y while SQLite sleeps
+    /// in its busy handler. Either way X runs and commits, which is what lets the insert succeed (the EXCLUSIVE lock
+    /// orders it after the commit).
     /// </summary>
-    private static void SqliteBusyTpool()
+    private static void SqliteBusyGreen(bool throughTpool)
     {
         string path = NewSqliteFile(out var cs);
         try
@@ -206,9 +208,9 @@ internal static partial class Scenarios
             x.Start();
             xLocked.Wait();
             yGo.Send();
-            int inserted = Tpool.Execute(() => Exec(connY, "INSERT INTO t VALUES (1)"));
-            Check(inserted == 1, "insert through tpool succeeded");
-            Check(committed, "X ran and committed while the insert waited in SQLite on a pool thread (green)");
+            int inserted = throughTpool ? Tpool.Execute(() => Exec(connY, "INSERT INTO t VALUES (1)")) : Exec(connY, "INSERT INTO t VALUES (1)");
+            Check(inserted == 1, "the insert succeeded");
+            Check(committed, "X ran and committed while the insert waited in SQLite's busy handler");
             x.Join();
             Check(Scalar(connY, "SELECT count(*) FROM t") == 1, "one row");
         }

@@ -40,7 +40,7 @@ internal static partial class Scenarios
             return SkipExitCode;
         }
 
-        Evergreen.Hub.Logger = new Serilog.LoggerConfiguration().MinimumLevel.Warning().WriteTo.Sink(new ConsoleSink()).CreateLogger();
+        Evergreen.Hub.Logger = new Serilog.LoggerConfiguration().MinimumLevel.Information().WriteTo.Sink(new ConsoleSink()).CreateLogger();
         using var mux = ConnectionMultiplexer.Connect($"127.0.0.1:{RedisPort}");
         var db = mux.GetDatabase();
         string prefix = "evergreen:wakes:" + Environment.ProcessId + ":";

@@ -35,7 +35,8 @@ internal static partial class Scenarios
             case "redis-multiplexed": return RedisMultiplexed();
             case "wakes-torture": WakesTorture(); break;
             case "sqlite-busy-frozen": SqliteBusyFrozen(); break;
-            case "sqlite-busy-tpool": SqliteBusyTpool(); break;
+            case "sqlite-busy-tpool": SqliteBusyGreen(throughTpool: true); break;
+            case "sqlite-busy-taken-back": SqliteBusyGreen(throughTpool: false); break;
             case "sqlite-function-wait": SqliteFunctionWait(); break;
             case "lock-type-contention": LockTypeContention(); break;
             case "lock-type-green-and-native": LockTypeGreenAndNative(); break;
@@ -61,6 +62,7 @@ internal static partial class Scenarios
             case "foreground-exit":
                 new Thread(() => { Thread.Sleep(50); Console.WriteLine("foreground green thread finished after Main returned"); Console.WriteLine("pass"); }).Start();
                 return 0; // the patched program must wait for that thread before exiting
+            case "native-block-takeback-logged": NativeBlockTakeBackLogged(); break;
             default: throw new ArgumentException("unknown scenario " + name);
         }
         Console.WriteLine("pass");

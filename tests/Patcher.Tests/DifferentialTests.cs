@@ -53,6 +53,9 @@ public class DifferentialTests(ITestOutputHelper output)
     [InlineData("diff-interrupt-before-start")]
     [InlineData("diff-interrupt-zero-waits")]
     [InlineData("diff-interrupt-from-native-thread")]
+    [InlineData("diff-native-poll")]
+    [InlineData("diff-native-pipe-read")]
+    [InlineData("diff-native-block-on-main")]
     public void SameResultPatchedAndUnpatched(string name)
     {
         var plain = ChildProcess.Run(PatchScenarioTests.ChildDll, name, ("EVERGREEN_NO_PATCH", "1"));

@@ -33,7 +33,6 @@ public class PatchScenarioTests(ITestOutputHelper output)
     [InlineData("original-socket-blocks")]
     [InlineData("tcp-green")]
     [InlineData("ssl-green")]
-    [InlineData("sqlite-busy-frozen")]
     [InlineData("sqlite-busy-tpool")]
     [InlineData("sqlite-function-wait")]
     [InlineData("bcl-blocking-collection")]
@@ -45,6 +44,7 @@ public class PatchScenarioTests(ITestOutputHelper output)
     [InlineData("second-call")]
     [InlineData("unknown-name")]
     [InlineData("foreground-exit")]
+    [InlineData("native-block-takeback-logged")]
     [InlineData("runtime-threads-stay-native")]
     [InlineData("native-threads-use-originals")]
     [InlineData("process-pipes-green")]
@@ -61,6 +61,14 @@ public class PatchScenarioTests(ITestOutputHelper output)
     [InlineData("thread-start-keeps-hub-live")]
     [InlineData("runtime-threads-keep-cpu-set")]
     public void Scenario(string name) => AssertPass(name);
+
+    /// <summary>With taking the baton back off (eventlet's behaviour), SQLite's native busy wait freezes the hub.</summary>
+    [Fact]
+    public void NativeBusyWaitFreezesTheHubWithoutTakingBack() => AssertPass("sqlite-busy-frozen", ("EVERGREEN_TAKEBACK_MS", "0"));
+
+    /// <summary>With it (the default), the hub takes the baton back from the busy wait and the lock holder commits meanwhile.</summary>
+    [Fact]
+    public void NativeBusyWaitIsTakenBack() => AssertPass("sqlite-busy-taken-back");
 
     /// <summary>Npgsql (sync API) against the local PostgreSQL; Skipped, with the reason, when no server is reachable.</summary>
     [SkippableFact]

@@ -29,4 +29,10 @@ internal sealed class SocketState(System.Net.Sockets.Socket s)
 
     /// <summary>Extra waiters when <see cref="AllowConcurrent"/> is set; woken whenever the parked one wakes.</summary>
     public WaitList? ExtraReaders, ExtraWriters;
+
+    /// <summary>The socket (its state is kept beside it in a ConditionalWeakTable, so this keeps nothing alive longer).</summary>
+    public readonly System.Net.Sockets.Socket Socket = s;
+
+    /// <summary>Type, endpoints and fd: how the thread dump names the socket a green thread waits on.</summary>
+    public override string ToString() => GreenSocket.Describe(Socket, this);
 }

@@ -20,8 +20,13 @@ internal sealed class BlockingDetector
     private static int s_thresholdMs =
         int.TryParse(Environment.GetEnvironmentVariable("EVERGREEN_BLOCK_DETECT_MS"), out int ms) && ms >= 0 ? ms : 1000;
 
+    private static int s_takeBackMs =
+        int.TryParse(Environment.GetEnvironmentVariable("EVERGREEN_TAKEBACK_MS"), out int tb) && tb >= 0 ? tb : 10;
+
     private readonly Hub _hub;
     private long _reports;
+    private readonly HashSet<string> _takeBackSitesLogged = new(); // the watchdog's own
+    private readonly HashSet<string> _rejoinSitesLogged = new();   // under the baton
 
     public BlockingDetector(Hub hub) => _hub = hub;
 
@@ -30,6 +35,16 @@ internal sealed class BlockingDetector
     {
         get => Volatile.Read(ref s_thresholdMs);
         set => Volatile.Write(ref s_thresholdMs, Math.Max(0, value));
+    }
+
+    /// <summary>
+    /// How long, in milliseconds, the baton holder may stay blocked in the kernel outside the hub before the watchdog
+    /// takes the baton back (<see cref="Hub.TryTakeBack"/>); 0 turns taking back off. <c>EVERGREEN_TAKEBACK_MS</c>, default 10.
+    /// </summary>
+    public static int TakeBackMs
+    {
+        get => Volatile.Read(ref s_takeBackMs);
+        set => Volatile.Write(ref s_takeBackMs, Math.Max(0, value));
     }
 
     /// <summary>Warnings logged so far.</summary>
@@ -41,18 +56,22 @@ internal sealed class BlockingDetector
     private void Run()
     {
         long lastProgress = -1, lastChange = Stopwatch.GetTimestamp(), dueSince = 0;
+        int gcsAtChange = GC.CollectionCount(0);
         bool reported = false, stallReported = false;
         while (true)
         {
-            int threshold = ThresholdMs;
-            Thread.Sleep(threshold == 0 ? 1000 : Math.Clamp(threshold / 4, 10, 250)); // a native thread: a real sleep
+            int threshold = ThresholdMs, takeBack = TakeBackMs;
+            int period = threshold == 0 ? 1000 : Math.Clamp(threshold / 4, 10, 250);
+            if (takeBack > 0) period = Math.Min(period, Math.Max(1, takeBack / 2));
+            Thread.Sleep(period); // a native thread: a real sleep
             CpuAffinity.UnpinStrays();
             long now = Stopwatch.GetTimestamp();
             long progress = _hub.Progress;
-            if (progress != lastProgress || threshold == 0)
+            if (progress != lastProgress || (threshold == 0 && takeBack == 0))
             {
                 lastProgress = progress;
                 lastChange = now;
+                gcsAtChange = GC.CollectionCount(0);
                 dueSince = 0;
                 reported = stallReported = false;
                 continue;
@@ -61,13 +80,15 @@ internal sealed class BlockingDetector
             if (_hub.IsBusy)
             {
                 double heldMs = (now - lastChange) * 1000.0 / Stopwatch.Frequency;
-                if (reported || heldMs < threshold) continue;
+                if (takeBack > 0 && heldMs >= takeBack && TryTakeBack(progress, heldMs, gcsAtChange)) continue;
+                if (threshold == 0 || reported || heldMs < threshold) continue;
                 reported = true;
                 Report(heldMs, _hub.DueWork(now, 0));
                 continue;
             }
             // Idle or polling, with no progress: a stall if work stays due meanwhile (a lost wake-up, docs/hub.md).
             // Seen due at every sample for the threshold, so a post or timer the poller is just waking for is not one.
+            if (threshold == 0) continue;
             string? due = _hub.DueWork(now, 0);
             if (due == null) { dueSince = 0; continue; }
             if (dueSince == 0) dueSince = now;
@@ -104,6 +125,85 @@ internal sealed class BlockingDetector
             "The hub has made no progress for {StalledMs:0} ms although work is due: {Due:l}; {Baton:l}{Where:l}. Nobody is running the " +
             "scheduler: a wake-up was lost (a bug in Evergreen: please report it with this line).",
             stalledMs, due, baton, tid != 0 && !baton.StartsWith("nobody", StringComparison.Ordinal) ? $" ({Describe(tid)})" : "");
+    }
+
+    /// <summary>
+    /// Takes the baton back from a holder that has made no green call for <see cref="TakeBackMs"/> and sleeps in the
+    /// kernel (not running, not in a collection: a GC suspends threads in the kernel too, and one that ran since
+    /// <paramref name="gcsAtChange"/> is excused). Only a holder running its own code can lose the baton (its lease,
+    /// Hub.TakeBack.cs); one inside the hub never does, whatever the kernel says.
+    /// </summary>
+    private bool TryTakeBack(long progress, double heldMs, int gcsAtChange)
+    {
+        if (_hub.Holder is not { Lease: Hub.LeaseRunning } g) return false;
+        int tid = _hub.HolderTid;
+        if (tid == 0 || ReadNativeCall(tid) is not { } call) return false;
+        if (GC.CollectionCount(0) != gcsAtChange || _hub.Progress != progress) return false;
+        g.TakenBackAt = Stopwatch.GetTimestamp();
+        g.TakeBackSite = call.Site;
+        if (!_hub.TryTakeBack(g)) return false;
+        if (_takeBackSitesLogged.Add(call.Site))
+            Hub.Logger.Warning(
+                "Green thread {Name} (id {Id}, OS thread {Tid}) sat {HeldMs:0} ms in {Syscall} at {Site} without a green call, holding the hub: " +
+                "the hub took the baton back and runs the other green threads. The thread runs natively, beside them, from when that call " +
+                "returns until its next green call, where it waits for the baton again. Make the call green (patch its area) or run it " +
+                "through Tpool.Execute; this is logged once per call site.",
+                g.Name, g.Id, tid, heldMs, call.Syscall, call.Site);
+        return true;
+    }
+
+    /// <summary>Logs, once per call site, where a green thread whose baton was taken back came back to the hub (under the baton).</summary>
+    internal void NoteRejoined(GreenThread g)
+    {
+        string site = g.TakeBackSite ?? "an unknown site";
+        if (!_rejoinSitesLogged.Add(site)) return;
+        double ms = (Stopwatch.GetTimestamp() - g.TakenBackAt) * 1000.0 / Stopwatch.Frequency;
+        Hub.Logger.Information(
+            "Green thread {Name} (id {Id}) is back on the hub {Ms:0} ms after the baton was taken back from its native call at {Site}; " +
+            "its first green call after it:{NewLine}{Stack}",
+            g.Name, g.Id, ms, site, Environment.NewLine, new StackTrace(3, false).ToString());
+    }
+
+    /// <summary>A thread asleep in a system call: the call's name and where it was made (module+offset of the user PC).</summary>
+    private sealed record NativeCall(string Syscall, string Site);
+
+    /// <summary>What <paramref name="tid"/> is blocked in, or null if it is running, stopped, or not in a system call.</summary>
+    private static NativeCall? ReadNativeCall(int tid)
+    {
+        try
+        {
+            string dir = $"/proc/self/task/{tid}";
+            string stat = File.ReadAllText(dir + "/stat");
+            char state = stat[(stat.LastIndexOf(')') + 2)..][0];
+            if (state is not ('S' or 'D')) return null;
+            // "nr arg1 … arg6 sp pc" while in a call; "running" or "-1 sp pc" otherwise.
+            string[] f = File.ReadAllText(dir + "/syscall").Trim().Split(' ');
+            if (f.Length < 9 || !int.TryParse(f[0], out int nr) || nr < 0) return null;
+            ulong pc = Convert.ToUInt64(f[8], 16);
+            return new NativeCall(SyscallName(nr), ModuleOffset(pc));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or OverflowException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>"libc.so.6+0x1a2b3" for an address in a mapped file, else the bare address.</summary>
+    private static string ModuleOffset(ulong pc)
+    {
+        foreach (string line in File.ReadLines("/proc/self/maps"))
+        {
+            // "start-end perms offset dev inode path"
+            int dash = line.IndexOf('-'), sp = line.IndexOf(' ');
+            if (dash < 0 || sp < dash) continue;
+            ulong start = Convert.ToUInt64(line[..dash], 16), end = Convert.ToUInt64(line[(dash + 1)..sp], 16);
+            if (pc < start || pc >= end) continue;
+            string[] parts = line.Split(' ', 6, StringSplitOptions.RemoveEmptyEntries);
+            ulong fileOffset = Convert.ToUInt64(parts[2], 16);
+            string path = parts.Length > 5 ? Path.GetFileName(parts[5].Trim()) : "";
+            return path.Length > 0 ? $"{path}+0x{pc - start + fileOffset:x}" : $"0x{pc:x}";
+        }
+        return $"0x{pc:x}";
     }
 
     private static string Describe(int tid)

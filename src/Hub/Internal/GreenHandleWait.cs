@@ -30,13 +30,15 @@ internal static class GreenHandleWait
     /// <see cref="WaitTimeout"/> or <paramref name="millisecondsTimeout"/> passes (-1: never), parking greenly in between.
     /// <paramref name="handle"/> is the handle a signal must name to wake this waiter; 0 for a multi-handle wait.
     /// Thread.Interrupt ends it only if <paramref name="interruptible"/> (the runtime's trivial waits are not).
+    /// <paramref name="waitObject"/> (the handle, or the array of them) is what the thread dump names.
     /// </summary>
-    public static int Wait<TState>(nint handle, int millisecondsTimeout, bool interruptible, TState state, Func<TState, int> tryWait)
+    public static int Wait<TState>(nint handle, int millisecondsTimeout, bool interruptible, TState state, Func<TState, int> tryWait, object? waitObject = null)
     {
         var hub = Hub.Instance;
-        var self = hub.RequireCurrent("WaitHandle.WaitOne");
+        using var entry = hub.EnterGreen("WaitHandle.WaitOne", out var self);
         long deadline = millisecondsTimeout < 0 ? -1 : Hub.Now + Hub.ToTicks(TimeSpan.FromMilliseconds(millisecondsTimeout));
         long poll = FirstPollTicks;
+        long since = Environment.TickCount64;
         // Count ourselves BEFORE the try: a signal by another thread after this point posts a wake, so a signal between
         // a failed try and the park cannot be lost (it makes the park return at once).
         Interlocked.Increment(ref s_waiting);
@@ -64,6 +66,7 @@ internal static class GreenHandleWait
                     left = Math.Min(left, remaining);
                 }
 
+                self.NoteWait(deadline < 0 ? WaitKind.WaitHandle : WaitKind.WaitHandle | WaitKind.Timed, waitObject, handle == 0 ? "WaitAny/WaitAll" : "WaitOne", since);
                 ListFor(handle).Wait(hub, self, left, out _);
                 poll = Math.Min(poll * 2, MaxPollTicks);
             }
@@ -99,7 +102,8 @@ internal static class GreenHandleWait
     /// <summary>After <paramref name="handle"/> was signalled, from any thread: its green waiters try again.</summary>
     public static void Signalled(nint handle)
     {
-        if (Hub.IsGreenThread)
+        using var entry = Hub.Enter(out var self);
+        if (self != null)
         {
             Wake(handle);
         }

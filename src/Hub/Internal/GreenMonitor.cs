@@ -35,8 +35,9 @@ internal static class GreenMonitor
     public static bool TryEnter(object obj, Func<object, bool> tryEnter, long timeoutTicks)
     {
         var hub = Hub.Instance;
-        var self = hub.RequireCurrent("GreenMonitor.Enter");
+        using var entry = hub.EnterGreen("GreenMonitor.Enter", out var self);
         long deadline = timeoutTicks < 0 ? -1 : Hub.Now + timeoutTicks;
+        long since = Environment.TickCount64;
         // Count ourselves as a waiter BEFORE the last attempt: an Exit by a native thread after this point
         // posts a wake, so a release between our failed attempt and our park cannot be lost.
         Interlocked.Increment(ref s_enterWaiting);
@@ -55,6 +56,7 @@ internal static class GreenMonitor
                 // meanwhile, and a release wakes only waiters of the list in the table (a stale list loses wakes).
                 try
                 {
+                    self.NoteWait(deadline < 0 ? WaitKind.Lock : WaitKind.Lock | WaitKind.Timed, obj, null, since); // may throw: a deadlock
                     ListFor(s_enterWaiters, obj).Wait(hub, self, left, out _);
                 }
                 catch
@@ -93,7 +95,8 @@ internal static class GreenMonitor
     /// <summary>Called after every release of <paramref name="obj"/> while green threads wait for some lock; any thread.</summary>
     public static void Released(object obj)
     {
-        if (Hub.IsGreenThread) WakeEnterer(obj);
+        using var entry = Hub.Enter(out var self);
+        if (self != null) WakeEnterer(obj);
         else Hub.Instance.Post(() => WakeEnterer(obj));
     }
 
@@ -110,7 +113,7 @@ internal static class GreenMonitor
     {
         if (!Monitor.IsEntered(obj)) throw new SynchronizationLockException("Object synchronization method was called from an unsynchronized block of code.");
         var hub = Hub.Instance;
-        var self = hub.RequireCurrent("GreenMonitor.Wait");
+        using var entry = hub.EnterGreen("GreenMonitor.Wait", out var self);
         var list = ListFor(s_condWaiters, obj);
         int depth = 0;
         while (Monitor.IsEntered(obj)) { exitOnce(obj); depth++; }
@@ -118,6 +121,7 @@ internal static class GreenMonitor
         hub.BeginExternalWait(); // a native thread may pulse
         try
         {
+            self.NoteWait(millisecondsTimeout < 0 ? WaitKind.Condition : WaitKind.Condition | WaitKind.Timed, obj, "Monitor.Wait");
             signaled = list.Wait(hub, self, millisecondsTimeout < 0 ? -1 : Hub.ToTicks(TimeSpan.FromMilliseconds(millisecondsTimeout)), out _);
         }
         finally
@@ -142,7 +146,8 @@ internal static class GreenMonitor
     /// <summary>Wakes one (or every) green thread in <see cref="Wait"/> on <paramref name="obj"/>; any thread.</summary>
     public static void Pulse(object obj, bool all)
     {
-        if (Hub.IsGreenThread) PulseCore(obj, all);
+        using var entry = Hub.Enter(out var self);
+        if (self != null) PulseCore(obj, all);
         else Hub.Instance.Post(() => PulseCore(obj, all));
     }
 

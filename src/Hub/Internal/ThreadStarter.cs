@@ -43,6 +43,7 @@ internal sealed class ThreadStarter
         _queue.Enqueue(request);
         _wake.Unpark();
         self.NoInterrupt++;
+        self.NoteWait(WaitKind.Native, null, "Thread.Start (the runtime starting the new OS thread)");
         try
         {
             _hub.Block(self);

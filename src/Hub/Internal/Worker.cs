@@ -9,6 +9,7 @@ internal sealed class Worker
     public readonly Parker Parker = new();
     public GreenThread? Job;     // set before Unpark; read by the worker after Park returns
     public Thread? OsThread;
+    public GreenThread? Running; // the job being run, for the thread dump and the deadlock check (read from any thread)
 
     // The last job's wait node and timer, handed to the next green thread this worker runs (Hub.Start), so a
     // warm spawn allocates neither (spawn + 5 sleeps + join: 600 → 152 B a thread with the other spawn-path
@@ -19,6 +20,7 @@ internal sealed class Worker
     public void Main(Hub hub)
     {
         CpuAffinity.PinCurrent();
+        var host = Hub.RegisterHost(null, this);
         var clean = ExecutionContext.Capture()!; // the default context: Hub.CreateWorker started this thread without flow
         while (true)
         {
@@ -28,7 +30,10 @@ internal sealed class Worker
             Job = null;
             if (job != null)
             {
+                Running = job;
+                job.Host = host;
                 hub.RunJob(job);
+                Running = null;
                 // A job that set an AsyncLocal outside an async method leaves it on the thread; the next job must not see it
                 // (the thread pool resets its threads the same way).
                 ExecutionContext.Restore(clean);

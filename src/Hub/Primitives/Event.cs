@@ -15,6 +15,9 @@ public class Event<T>
     private T _value = default!;
     private ExceptionDispatchInfo? _error;
 
+    /// <summary>The thread whose end this event marks (a patched Thread.Join waits on it): waits on it are joins.</summary>
+    internal Thread? JoinOf;
+
     /// <summary>True once <see cref="Send"/> or <see cref="SendException"/> was called (and not <see cref="Reset"/>).</summary>
     public bool Ready => _ready;
 
@@ -29,8 +32,12 @@ public class Event<T>
     {
         if (!_ready)
         {
-            var self = Hub.Instance.RequireCurrent("Event.Wait");
-            while (!_ready) _waiters.Wait(self.Hub, self, -1, out _);
+            using var entry = Hub.Instance.EnterGreen("Event.Wait", out var self);
+            while (!_ready)
+            {
+                self.NoteWait(JoinOf != null ? WaitKind.Join : WaitKind.Event, (object?)JoinOf ?? this);
+                _waiters.Wait(self.Hub, self, -1, out _);
+            }
         }
         _error?.Throw();
         return _value;
@@ -41,11 +48,12 @@ public class Event<T>
     {
         if (!_ready)
         {
-            var self = Hub.Instance.RequireCurrent("Event.Wait");
+            using var entry = Hub.Instance.EnterGreen("Event.Wait", out var self);
             long deadline = Green.Now + Hub.ToTicks(timeout < TimeSpan.Zero ? TimeSpan.Zero : timeout);
             while (!_ready)
             {
                 long left = deadline - Green.Now;
+                if (left > 0) self.NoteWait((JoinOf != null ? WaitKind.Join : WaitKind.Event) | WaitKind.Timed, (object?)JoinOf ?? this);
                 if (left <= 0 || !_waiters.Wait(self.Hub, self, left, out _))
                 {
                     if (_ready) break;
@@ -74,7 +82,8 @@ public class Event<T>
 
     private void Deliver(T value, ExceptionDispatchInfo? error)
     {
-        if (!Hub.IsGreenThread)
+        using var entry = Hub.Enter(out var self);
+        if (self == null)
         {
             PostDeliver(value, error);
             return;

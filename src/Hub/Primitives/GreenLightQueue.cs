@@ -55,7 +55,7 @@ public class GreenLightQueue<T>
     /// <summary>Adds <paramref name="item"/> if there is room now; false (and nothing changes) if the queue is full.</summary>
     public bool TryPut(T item)
     {
-        var self = Hub.Instance.RequireCurrent("GreenQueue.TryPut");
+        using var entry = Hub.Instance.EnterGreen("GreenQueue.TryPut", out var self);
         return TryPutNow(self.Hub, item);
     }
 
@@ -79,7 +79,7 @@ public class GreenLightQueue<T>
     /// <summary>Removes the next item if there is one now; false if the queue is empty.</summary>
     public bool TryGet(out T item)
     {
-        var self = Hub.Instance.RequireCurrent("GreenQueue.TryGet");
+        using var entry = Hub.Instance.EnterGreen("GreenQueue.TryGet", out var self);
         return TryTakeNow(self.Hub, out item);
     }
 
@@ -93,7 +93,7 @@ public class GreenLightQueue<T>
     /// </summary>
     public void Resize(int? maxSize)
     {
-        var self = Hub.Instance.RequireCurrent("GreenQueue.Resize");
+        using var entry = Hub.Instance.EnterGreen("GreenQueue.Resize", out var self);
         _maxSize = Normalize(maxSize);
         AdmitPutters(self.Hub);
     }
@@ -121,11 +121,12 @@ public class GreenLightQueue<T>
 
     private void PutCore(T item, long ticks)
     {
-        var self = Hub.Instance.RequireCurrent("GreenQueue.Put");
+        using var entry = Hub.Instance.EnterGreen("GreenQueue.Put", out var self);
         if (TryPutNow(self.Hub, item)) return;
         if (ticks == 0) throw new QueueFullException($"The queue is full ({_maxSize} items).");
         // The getter that makes room stores the item itself and then wakes us, so once woken the put is done.
         // If we are killed after that, the item stays queued: it was accepted, like a put that returned.
+        self.NoteWait(ticks < 0 ? WaitKind.Queue : WaitKind.Queue | WaitKind.Timed, this, "Put: full");
         if (!_putters.Wait(self.Hub, self, ticks, out _, tag: new Box(item)))
             throw new QueueFullException($"The queue stayed full ({_maxSize} items) for the whole timeout.");
     }
@@ -147,10 +148,11 @@ public class GreenLightQueue<T>
 
     private T GetCore(long ticks)
     {
-        var self = Hub.Instance.RequireCurrent("GreenQueue.Get");
+        using var entry = Hub.Instance.EnterGreen("GreenQueue.Get", out var self);
         if (TryTakeNow(self.Hub, out var item)) return item;
         if (ticks == 0) throw new QueueEmptyException();
         // The item comes with the wake; a kill or GreenTimeout scope landing after that hands it on (giveBack).
+        self.NoteWait(ticks < 0 ? WaitKind.Queue : WaitKind.Queue | WaitKind.Timed, this, "Get: empty");
         if (!_getters.Wait(self.Hub, self, ticks, out var granted, giveBack: _giveBack ??= g => GiveBack(((Box)g!).Value)))
             throw new QueueEmptyException("No item arrived within the timeout.");
         return ((Box)granted!).Value;

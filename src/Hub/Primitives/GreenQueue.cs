@@ -23,7 +23,7 @@ public class GreenQueue<T> : GreenLightQueue<T>
     /// </summary>
     public void TaskDone()
     {
-        var self = Hub.Instance.RequireCurrent("GreenQueue.TaskDone");
+        using var entry = Hub.Instance.EnterGreen("GreenQueue.TaskDone", out var self);
         if (_unfinished <= 0) throw new InvalidOperationException("TaskDone() called more times than there were items put.");
         if (--_unfinished == 0) _joiners.WakeAll(self.Hub, this);
     }
@@ -35,7 +35,7 @@ public class GreenQueue<T> : GreenLightQueue<T>
     public bool Join(TimeSpan timeout)
     {
         if (_unfinished == 0) return true;
-        var self = Hub.Instance.RequireCurrent("GreenQueue.Join");
+        using var entry = Hub.Instance.EnterGreen("GreenQueue.Join", out var self);
         bool forever = timeout == Timeout.InfiniteTimeSpan;
         long deadline = forever ? 0 : Green.Now + Hub.ToTicks(timeout < TimeSpan.Zero ? TimeSpan.Zero : timeout);
         // Loop: a Join woken at zero may find new puts made before it ran.
@@ -43,6 +43,7 @@ public class GreenQueue<T> : GreenLightQueue<T>
         {
             long left = forever ? -1 : deadline - Green.Now;
             if (!forever && left <= 0) return false;
+            self.NoteWait(forever ? WaitKind.Queue : WaitKind.Queue | WaitKind.Timed, this, "Join: unfinished tasks");
             if (!_joiners.Wait(self.Hub, self, left, out _)) return _unfinished == 0;
         }
         return true;

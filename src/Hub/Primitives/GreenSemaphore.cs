@@ -32,6 +32,7 @@ public class GreenSemaphore
     /// <summary>Takes a permit without waiting; false if none is free or others are already waiting.</summary>
     public bool TryAcquire()
     {
+        using var entry = Hub.Enter(out _);
         if (_count > 0 && _waiters.PeekLive() == null) { _count--; return true; }
         return false;
     }
@@ -43,10 +44,11 @@ public class GreenSemaphore
     public bool Acquire(TimeSpan timeout)
     {
         if (TryAcquire()) return true;
-        var self = Hub.Instance.RequireCurrent("GreenSemaphore.Acquire");
+        using var entry = Hub.Instance.EnterGreen("GreenSemaphore.Acquire", out var self);
         long ticks = timeout == Timeout.InfiniteTimeSpan ? -1 : Hub.ToTicks(timeout < TimeSpan.Zero ? TimeSpan.Zero : timeout);
         if (ticks == 0) return false;
         // A granted permit is transferred with the wake (the count never rises), so it cannot be stolen.
+        self.NoteWait(ticks < 0 ? WaitKind.Semaphore : WaitKind.Semaphore | WaitKind.Timed, this, "to be released");
         return _waiters.Wait(self.Hub, self, ticks, out _, giveBack: _giveBack ??= _ => Release());
     }
 
@@ -54,6 +56,7 @@ public class GreenSemaphore
     public virtual void Release()
     {
         var hub = Hub.Instance;
+        using var entry = Hub.Enter(out _);
         if (_waiters.Count > 0 && _waiters.WakeOne(hub, this)) return;
         _count++;
     }

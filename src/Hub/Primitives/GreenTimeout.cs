@@ -22,7 +22,7 @@ public sealed class GreenTimeout : IDisposable
     {
         if (duration < TimeSpan.Zero && duration != Timeout.InfiniteTimeSpan)
             throw new ArgumentOutOfRangeException(nameof(duration), duration, "The duration must not be negative (or InfiniteTimeSpan).");
-        _owner = Hub.Instance.RequireCurrent("new GreenTimeout");
+        using var entry = Hub.Instance.EnterGreen("new GreenTimeout", out _owner);
         Duration = duration;
         _custom = exception;
         if (duration == Timeout.InfiniteTimeSpan) return;
@@ -45,6 +45,7 @@ public sealed class GreenTimeout : IDisposable
     /// <summary>Cancels the scope; an expiry not yet delivered is dropped.</summary>
     public void Cancel()
     {
+        using var entry = Hub.Enter(out _);
         if (_timer != null) _owner.Hub.CancelTimer(_timer);
         if (_owner.Pending is { } p && (p == _thrown || (p == _custom && _custom != null))) _owner.Pending = null;
     }

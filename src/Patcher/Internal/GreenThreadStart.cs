@@ -42,6 +42,7 @@ internal static class GreenThreadStart
         var body = (Delegate)s_start.GetValue(helper)!;
         var state = new StartState { InterruptBeforeAdopt = TakeUnstartedInterrupt(thread) ? 1 : 0 };
         var done = state.Done;
+        done.JoinOf = thread; // a wait on it is a join of this thread (thread dump, deadlock check)
         s_started.AddOrUpdate(thread, state);
         var hub = Hub.Instance;
         ThreadStart wrapper = () =>

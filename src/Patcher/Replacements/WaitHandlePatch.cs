@@ -66,7 +66,7 @@ internal static unsafe class WaitHandlePatch
 
         return GreenHandleWait.Wait(self.SafeWaitHandle.DangerousGetHandle(), millisecondsTimeout, !useTrivialWaits, (self, useTrivialWaits, associatedObject, waitSource),
             static s => ((delegate*<WaitHandle, int, bool, object?, byte, bool>)WaitOneRow.Original)(s.self, 0, s.useTrivialWaits, s.associatedObject, s.waitSource)
-                ? 0 : GreenHandleWait.WaitTimeout) != GreenHandleWait.WaitTimeout;
+                ? 0 : GreenHandleWait.WaitTimeout, self) != GreenHandleWait.WaitTimeout;
     }
 
     internal static int WaitMultiple(ReadOnlySpan<WaitHandle> handles, bool waitAll, int millisecondsTimeout)
@@ -83,8 +83,9 @@ internal static unsafe class WaitHandlePatch
             return original(handles, waitAll, 0);
         }
 
-        return GreenHandleWait.Wait(0, millisecondsTimeout, interruptible: true, (handles.ToArray(), waitAll),
-            static s => ((delegate*<ReadOnlySpan<WaitHandle>, bool, int, int>)WaitMultipleRow.Original)(s.Item1, s.waitAll, 0));
+        var array = handles.ToArray();
+        return GreenHandleWait.Wait(0, millisecondsTimeout, interruptible: true, (array, waitAll),
+            static s => ((delegate*<ReadOnlySpan<WaitHandle>, bool, int, int>)WaitMultipleRow.Original)(s.array, s.waitAll, 0), array);
     }
 
     internal static bool SignalAndWait(WaitHandle toSignal, WaitHandle toWaitOn, int millisecondsTimeout, bool exitContext)
