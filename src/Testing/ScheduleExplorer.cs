@@ -37,6 +37,9 @@ namespace Evergreen.Testing;
 public static class ScheduleExplorer
 {
     private static readonly object s_hangMarker = new();
+
+    // Green thread ids created by exploration runs: after the first run's start, up to the last run's end.
+    private static long s_runIdsFrom = long.MaxValue, s_runIdsTo;
     private static bool s_assertionsHooked;
 
     /// <summary>
@@ -120,7 +123,10 @@ public static class ScheduleExplorer
         Hub.RunEnded = () => hub.Wake(self, waitId, result);
         Hub.UnhandledObserver = (thread, ex) =>
         {
-            if (Hub.SpawnOrder(thread) > 0) result.Record(ex); // a leftover of an earlier failed run: swallowed only
+            // A thread some run created: this run's failure, or a leftover of an earlier failed run (swallowed only, so that
+            // it cannot end the process). Threads the program creates outside runs keep .NET's rule: the process ends.
+            if (thread.Id <= s_runIdsFrom || (!Hub.Exploring && thread.Id > s_runIdsTo)) return false;
+            if (Hub.Exploring && Hub.SpawnOrder(thread) > 0) result.Record(ex);
             return true;
         };
         var bodyThread = new Thread(() =>
@@ -138,6 +144,7 @@ public static class ScheduleExplorer
         waitId = hub.BeginWait(self);
         Volatile.Write(ref s_hang, new HangArm(Stopwatch.GetTimestamp() + (long)(hangTimeout.TotalSeconds * Stopwatch.Frequency),
             () => hub.Post(() => hub.Wake(self, waitId, s_hangMarker))));
+        if (s_runIdsFrom == long.MaxValue) s_runIdsFrom = GreenThread.LastId;
         hub.BeginRun(unchecked((ulong)seed), explore: true);
         object? woke = null;
         try
@@ -169,6 +176,7 @@ public static class ScheduleExplorer
             Volatile.Write(ref s_hang, null);
             Hub.RunEnded = null;
             var steps = hub.EndRun();
+            s_runIdsTo = GreenThread.LastId;
             result.Steps = steps.Select((s, i) => new ScheduleStep(i + 1, "T" + s.Thread, s.Operation, s.Target)).ToArray();
         }
         if (woke == s_hangMarker && result.Kind == null)
