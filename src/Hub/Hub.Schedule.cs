@@ -178,11 +178,12 @@ public sealed partial class Hub
     private readonly Parker _adoptPosted = new();
 
     /// <summary>
-    /// True when a green thread's <c>Thread.Start</c> must start the thread in place (<see cref="StartInline"/>) instead of
-    /// on the starter thread: seeded scheduling or an exploration run. Off the baton-holding thread the new thread's arrival
-    /// on the run queue would be a race with the OS.
+    /// True under seeded scheduling or during an exploration run: the schedule must be the seed's alone, so a green
+    /// thread's <c>Thread.Start</c> starts the thread in place (<see cref="StartInline"/>; off the baton-holding thread the
+    /// new thread's arrival on the run queue would be a race with the OS), and the short native waits the patcher makes
+    /// while holding the baton (a joined thread's exit) stay inside the hub, where the watchdog does not take the baton back.
     /// </summary>
-    internal static bool InlineStarts => ScheduleMode.Hooks && (ScheduleMode.Seeded || Volatile.Read(ref s_exploring));
+    internal static bool DeterministicSchedule => ScheduleMode.Hooks && (ScheduleMode.Seeded || Volatile.Read(ref s_exploring));
 
     /// <summary>
     /// Starts <paramref name="thread"/> (<paramref name="start"/>: the runtime's start) from the green thread holding the

@@ -58,7 +58,7 @@ internal static unsafe class ThreadPatch
             if (!runtimeThread) GreenThreadStart.StartedNative(thread);
             return;
         }
-        if (Hub.InlineStarts)
+        if (Hub.DeterministicSchedule)
         {
             // Seeded or explored: the new thread joins the run queue at a fixed point of the schedule (Hub.StartInline).
             Hub.SchedulePoint("Thread.Start", null);
@@ -136,6 +136,14 @@ internal static unsafe class ThreadPatch
             // The body has ended and the thread left the hub; its OS thread is on its way out of the runtime, which
             // needs no baton. Wait for that too, so that IsAlive is false and ThreadState Stopped once Join returns
             // (as in plain .NET; seen true/Running in 4 of 6 runs of diff-thread-lifecycle without this wait).
+            if (Hub.DeterministicSchedule)
+            {
+                // Seeded or explored: a take-back here would be a switch the seed did not choose.
+                using (Hub.Enter(out _))
+                using (NativeScope.Enter())
+                    ((delegate*<Thread, int, bool>)JoinMsRow.Original)(thread, Timeout.Infinite);
+                return true;
+            }
             using (NativeScope.Enter()) ((delegate*<Thread, int, bool>)JoinMsRow.Original)(thread, Timeout.Infinite);
             return true;
         }
