@@ -120,7 +120,9 @@ public sealed partial class Hub
     [MethodImpl(MethodImplOptions.NoInlining)]
     private GreenThread PopScheduled()
     {
-        var next = _rng is { } rng && _runq.Count > 1 ? _runq.RemoveAt(rng.Next(_runq.Count)) : _runq.PopFront();
+        var next = _pctPriority != null && _runq.Count > 1 ? _runq.RemoveAt(PctHighest())
+            : _rng is { } rng && _runq.Count > 1 ? _runq.RemoveAt(rng.Next(_runq.Count))
+            : _runq.PopFront();
         long order = SpawnOrder(next);
         ulong h = _scheduleHash;
         for (int i = 0; i < 8; i++) { h = (h ^ (byte)(order >> (8 * i))) * FnvPrime; }
@@ -266,10 +268,12 @@ public sealed partial class Hub
     /// schedule hash and step log empty, threads created from now on are named from T1, and with
     /// <paramref name="explore"/> the schedule points act.
     /// </summary>
-    internal void BeginRun(ulong seed, bool explore)
+    internal void BeginRun(ulong seed, bool explore, int pctDepth = 0, int pctSteps = 0)
     {
         AssertBatonHolder();
         _rng = new ScheduleRandom(seed);
+        BeginPct(explore ? pctDepth : 0, pctSteps);
+        s_stepCount = 0;
         _scheduleHash = FnvOffset;
         _choices = 0;
         _roundLeft = 0;
@@ -286,6 +290,7 @@ public sealed partial class Hub
     internal List<(long Thread, string Operation, string? Target)> EndRun()
     {
         Volatile.Write(ref s_exploring, false);
+        _pctPriority = null;
         // Back to the hub's own clock. A leftover of a failed run keeps timers set on the run's clock, perhaps ahead of it.
         Volatile.Write(ref s_runClock, false);
         _rng = ScheduleMode.Seeded ? new ScheduleRandom(ScheduleMode.Seed) : null;
@@ -333,6 +338,7 @@ public sealed partial class Hub
         try
         {
             if (s_steps.Count < MaxLoggedSteps) s_steps.Add((SpawnOrder(self), operation, TargetName(target)));
+            self.Hub.PctAtStep(self, ++s_stepCount);
         }
         finally
         {

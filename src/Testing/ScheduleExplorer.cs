@@ -145,7 +145,8 @@ public static class ScheduleExplorer
         Volatile.Write(ref s_hang, new HangArm(Stopwatch.GetTimestamp() + (long)(hangTimeout.TotalSeconds * Stopwatch.Frequency),
             () => hub.Post(() => hub.Wake(self, waitId, s_hangMarker))));
         if (s_runIdsFrom == long.MaxValue) s_runIdsFrom = GreenThread.LastId;
-        hub.BeginRun(unchecked((ulong)seed), explore: true);
+        var (pctDepth, pctSteps) = PctSetting();
+        hub.BeginRun(unchecked((ulong)seed), explore: true, pctDepth, pctSteps);
         object? woke = null;
         try
         {
@@ -210,6 +211,19 @@ public static class ScheduleExplorer
             }
         }, 256 * 1024)
         { IsBackground = true, Name = "evergreen-explore-watchdog" });
+    }
+
+    /// <summary>
+    /// <c>EVERGREEN_EXPLORE_PCT=d</c> or <c>d,k</c>: PCT with depth d (2–10) and k steps (default 100) instead of the random
+    /// walk; read at each run, so one process can compare both.
+    /// </summary>
+    private static (int Depth, int Steps) PctSetting()
+    {
+        if (Environment.GetEnvironmentVariable("EVERGREEN_EXPLORE_PCT") is not { Length: > 0 } text) return (0, 0);
+        var parts = text.Split(',');
+        int depth = int.TryParse(parts[0], out int d) ? Math.Clamp(d, 1, 10) : 0;
+        int steps = parts.Length > 1 && int.TryParse(parts[1], out int k) && k > 0 ? k : 100;
+        return (depth, steps);
     }
 
     private static string Classify(Exception ex)

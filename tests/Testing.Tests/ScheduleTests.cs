@@ -85,4 +85,10 @@ public partial class ScheduleTests(ITestOutputHelper output)
     [InlineData("explore-hang")]         // a thread spinning on Thread.Yield for a flag nobody sets: kind "hang"
     [InlineData("explore-sleeps")]       // a run's clock is simulated: 100 runs of 10 s sleeps in the budget; a yield loop awaiting a sleeper ends
     public void Exploration(string scenario) => Run(scenario);
+
+    [Theory]
+    [InlineData("explore-lost-update")]
+    [InlineData("explore-wait-pulse")]
+    [InlineData("explore-deadlock")]
+    public void Exploration_Pct(string scenario) => Run(scenario, ("EVERGREEN_EXPLORE_PCT", "3,50")); // priorities and change points instead of the random walk
 }

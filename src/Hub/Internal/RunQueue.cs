@@ -35,6 +35,9 @@ internal sealed class RunQueue
         return g;
     }
 
+    /// <summary>The <paramref name="index"/>-th thread from the front, left in place.</summary>
+    public GreenThread PeekAt(int index) => _items[(_head + index) & (_items.Length - 1)]!;
+
     /// <summary>Removes and returns the <paramref name="index"/>-th thread from the front (seeded picks), keeping the others' order.</summary>
     public GreenThread RemoveAt(int index)
     {
