@@ -11,7 +11,9 @@ namespace Evergreen.Testing;
 /// hub a seed; at every preemption point — each <c>lock</c>/<see cref="Monitor"/> enter and release,
 /// <see cref="Monitor.Wait(object)"/>/<see cref="Monitor.Pulse"/>, <see cref="Thread.Sleep(int)"/>/<see cref="Thread.Yield"/>,
 /// <see cref="Thread.Start()"/> and <see cref="Thread.Join()"/>, a <see cref="Lock"/> release — the running thread yields
-/// and a seeded random choice among the runnable threads decides who goes on (a random walk over interleavings).
+/// and a seeded random choice among the runnable threads decides who goes on (a random walk over interleavings;
+/// <c>EVERGREEN_EXPLORE_PCT=d[,k]</c> switches to PCT: random thread priorities and d − 1 priority change points among k
+/// steps).
 /// </summary>
 /// <remarks>
 /// <para><b>Where it runs.</b> In a process patched by <c>Patcher.MonkeyPatch()</c> (the first line of <c>Main</c>; the
