@@ -12,7 +12,7 @@ public class NameTests
     private static readonly string[] s_bclNamespaces =
         ["System", "System.Threading", "System.Threading.Tasks", "System.Collections.Generic", "System.IO", "System.Net.Sockets"];
 
-    private static readonly string[] s_ourAssemblies = ["Evergreen.Hub", "Evergreen.GreenIO", "Evergreen.Patcher", "Evergreen.Detours"];
+    private static readonly string[] s_ourAssemblies = ["Evergreen.Hub", "Evergreen.GreenIO", "Evergreen.Patcher", "Evergreen.Detours", "Evergreen.Testing"];
 
     /// <summary>Top-level public types of our assemblies; nested ones are reached through their parent only.</summary>
     private static List<Type> OurPublicTypes() =>

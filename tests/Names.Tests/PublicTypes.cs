@@ -7,6 +7,7 @@ using Evergreen;
 using Evergreen.Detours;
 using Evergreen.IO;
 using Evergreen.Patching;
+using Evergreen.Testing;
 
 // Outside Evergreen.*, as user code is: inside it our types would win over the usings and hide a clash.
 namespace UserCode;
@@ -30,5 +31,7 @@ internal static class PublicTypes
         typeof(OriginalSocket), typeof(LatePatchException), typeof(MonkeyPatchException),
         // Evergreen.Detours
         typeof(DetourEngine), typeof(IDetourEngine), typeof(IDetour), typeof(DetourException),
+        // Evergreen.Testing
+        typeof(ScheduleExplorer), typeof(ExploreOptions), typeof(ScheduleStep), typeof(ExplorationReport), typeof(AssertionFailedException),
     ];
 }
