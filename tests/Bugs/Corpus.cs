@@ -20,7 +20,7 @@ public static class Corpus
             Manifestation.Exception, PublicationBeforeConstruction.Body),
         new("bounded-buffer-off-by-one", "put waits while count > capacity: a full buffer's oldest item is overwritten",
             Manifestation.Exception, BoundedBufferOffByOne.Body),
-        new("racy-lazy-init", "'_rates ??= Load()' from two threads: the table is loaded twice",
+        new("racy-lazy-init", "'_rates ??= feed.Subscribe()' from two threads: two subscriptions, one leaks",
             Manifestation.Exception, RacyLazyInit.Body),
     ];
 

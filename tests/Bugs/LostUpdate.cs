@@ -1,39 +1,39 @@
 namespace Evergreen.Bugs;
 
 /// <summary>
-/// Lost update: <see cref="Account.Deposit"/> reads the balance, writes an audit line under the audit lock, then
-/// writes the balance back. Two deposits whose read/write pairs overlap leave one of them out. The audit lock is the
-/// step between the read and the write (a real deposit logs, validates or calls out there).
+/// Lost update: <see cref="Account.Deposit"/> reads the balance, records the deposit in the history under the
+/// history's lock, then writes the balance back. Two deposits whose read/write pairs overlap leave one of them out.
+/// The history lock is the step between the read and the write (a real deposit logs, validates or calls out there).
 /// </summary>
 public static class LostUpdate
 {
-    /// <summary>An account whose deposit is a read-modify-write split by the audit log.</summary>
+    /// <summary>An account whose deposit is a read-modify-write split by the history.</summary>
     public sealed class Account
     {
-        private readonly object _auditGate = new();
-        private readonly List<string> _audit = [];
+        private readonly object _historyGate = new();
+        private readonly List<int> _history = [];
         private int _balance;
 
         /// <summary>The balance now.</summary>
         public int Balance => _balance;
 
-        /// <summary>The bug: the balance is read before, and written after, the audited step.</summary>
+        /// <summary>The bug: the balance is read before, and written after, the recorded step.</summary>
         public void Deposit(int amount)
         {
             int balance = _balance;
-            lock (_auditGate)
+            lock (_historyGate)
             {
-                _audit.Add($"deposit {amount} onto {balance}");
+                _history.Add(amount);
             }
             _balance = balance + amount;
         }
 
-        /// <summary>The fix: read, log and write under the one lock.</summary>
+        /// <summary>The fix: read, record and write under the one lock.</summary>
         public void DepositFixed(int amount)
         {
-            lock (_auditGate)
+            lock (_historyGate)
             {
-                _audit.Add($"deposit {amount} onto {_balance}");
+                _history.Add(amount);
                 _balance += amount;
             }
         }

@@ -1,56 +1,76 @@
 namespace Evergreen.Bugs;
 
 /// <summary>
-/// Racy lazy initialisation: <see cref="PricingService.Rates"/> is <c>_rates ??= Load()</c>, and loading takes the
-/// rate source's lock. Two first callers both see null and both load the table (twice the cost, two instances).
+/// Racy lazy initialisation: <see cref="PricingService.Rates"/> is <c>_rates ??= source.Subscribe()</c>, and
+/// subscribing takes the rate feed's lock. Two first callers both see null and both subscribe: one subscription
+/// leaks (it is never disposed, and the feed keeps pushing to it).
 /// </summary>
 public static class RacyLazyInit
 {
-    /// <summary>Where rates come from; counts its loads.</summary>
-    public sealed class RateSource
+    /// <summary>Live rates; a subscription receives every update.</summary>
+    public sealed class RateFeed
     {
         private readonly object _gate = new();
-        private readonly Dictionary<string, decimal> _rates = new() { ["EUR"] = 1.08m, ["GBP"] = 1.27m };
-        private int _loads;
+        private readonly List<RateTable> _subscribers = [];
 
-        /// <summary>How many times the table was loaded.</summary>
-        public int Loads => _loads;
-
-        /// <summary>Copies the table (the expensive step).</summary>
-        public Dictionary<string, decimal> Load()
+        /// <summary>How many subscriptions are open.</summary>
+        public int Subscriptions
         {
+            get
+            {
+                lock (_gate)
+                {
+                    return _subscribers.Count;
+                }
+            }
+        }
+
+        /// <summary>Opens a subscription: a table the feed keeps up to date.</summary>
+        public RateTable Subscribe()
+        {
+            var table = new RateTable();
             lock (_gate)
             {
-                _loads++;
-                return new Dictionary<string, decimal>(_rates);
+                _subscribers.Add(table);
             }
+            return table;
         }
     }
 
-    /// <summary>Quotes prices from a rate table loaded on first use.</summary>
-    public sealed class PricingService(RateSource source)
+    /// <summary>Rates by currency, kept current by the feed.</summary>
+    public sealed class RateTable
     {
-        private Dictionary<string, decimal>? _rates;
+        /// <summary>The euro's rate in dollars.</summary>
+        public double Euro = 1.08;
 
-        /// <summary>The bug: check and assign are not atomic.</summary>
-        public Dictionary<string, decimal> Rates => _rates ??= source.Load();
-
-        /// <summary>A price in dollars.</summary>
-        public decimal Quote(string currency, decimal amount) => amount * Rates[currency];
+        /// <summary>The pound's rate in dollars.</summary>
+        public double Pound = 1.27;
     }
 
-    /// <summary>Two threads quote at once on a fresh service; throws when the table was loaded twice.</summary>
+    /// <summary>Quotes prices from a rate subscription opened on first use.</summary>
+    public sealed class PricingService(RateFeed feed)
+    {
+        private RateTable? _rates;
+
+        /// <summary>The bug: check and assign are not atomic.</summary>
+        public RateTable Rates => _rates ??= feed.Subscribe();
+
+        /// <summary>A price in dollars.</summary>
+        public double Quote(string currency, double amount) => amount * (currency == "EUR" ? Rates.Euro : Rates.Pound);
+    }
+
+    /// <summary>Two threads quote at once on a fresh service; throws when it subscribed twice.</summary>
     public static void Body()
     {
-        var source = new RateSource();
-        var pricing = new PricingService(source);
-        var euro = new Thread(() => pricing.Quote("EUR", 100m)) { Name = "quote-EUR" };
-        var pound = new Thread(() => pricing.Quote("GBP", 100m)) { Name = "quote-GBP" };
+        var feed = new RateFeed();
+        var pricing = new PricingService(feed);
+        var euro = new Thread(() => pricing.Quote("EUR", 100)) { Name = "quote-EUR" };
+        var pound = new Thread(() => pricing.Quote("GBP", 100)) { Name = "quote-GBP" };
         euro.Start();
         pound.Start();
         euro.Join();
         pound.Join();
-        if (source.Loads != 1)
-            throw new InvalidOperationException($"racy lazy init: the rate table was loaded {source.Loads} times");
+        if (feed.Subscriptions != 1)
+            throw new InvalidOperationException($"racy lazy init: {feed.Subscriptions} rate subscriptions opened, one leaks");
     }
 }
