@@ -4,7 +4,8 @@ using Evergreen.Bench.Explore;
 //   explore BUG FIRST_SEED MAX_SCHEDULES BUDGET_MS   child: MonkeyPatch(os: false, thread: true), then Explore; one row
 //   stress BUG BUDGET_MS [warm]                      child: unpatched, the body in a loop until it fails or the budget ends; one row
 //                                                    (warm: the corpus JIT-compiled before the loop; see StressChild.Prejit)
-//   table [--seeds N] [--stress-ms MS] [--budget-ms MS] [--max-schedules N] [--coyote DLL] [--markdown FILE] [BUG...]
+//   table [--seeds N] [--stress-ms MS] [--budget-ms MS] [--max-schedules N] [--coyote DLL] [--coyote-thread-seeds N]
+//         [--coyote-thread-budget-ms MS] [--markdown FILE] [BUG...]
 //                                                    the driver: runs the children, prints bench rows and a markdown table
 //   show BUG SEED                                    child: patched, Replay of one seed, the interleaving printed
 if (args.Length == 0)

@@ -12,7 +12,8 @@ namespace Evergreen.Bench.Explore;
 /// </summary>
 internal static class Table
 {
-    private sealed record Options(int Seeds, int StressMs, int BudgetMs, int MaxSchedules, string? CoyoteDll, string? Markdown, List<string> Bugs);
+    private sealed record Options(int Seeds, int StressMs, int BudgetMs, int MaxSchedules, string? CoyoteDll, int CoyoteThreadSeeds,
+        int CoyoteThreadBudgetMs, string? Markdown, List<string> Bugs);
 
     /// <summary>One child's row (after the leading "row"), or null when the child failed; <c>Note</c> says why.</summary>
     private sealed record Row(string[]? Fields, string Note);
@@ -27,8 +28,8 @@ internal static class Table
         string loadStart = LoadAverage();
         var started = DateTime.UtcNow;
         var md = new StringBuilder();
-        md.AppendLine($"| bug | explorer schedules (median) | explorer ms (median) | stress found? iterations / time | Coyote iterations / ms (median) |");
-        md.AppendLine("|---|---:|---:|---|---|");
+        md.AppendLine("| bug | explorer schedules (median) | explorer ms (median) | stress found? iterations / time | Coyote, Task.Run variant: iterations / ms (median) | Coyote, the unchanged Thread body: iterations / ms (median) |");
+        md.AppendLine("|---|---:|---:|---|---|---|");
         var detail = new StringBuilder();
         foreach (var bug in o.Bugs.Select(Corpus.Get))
         {
@@ -68,33 +69,19 @@ internal static class Table
                 detail.AppendLine($"stress {bug.Name}: {stress.Note}");
             }
 
-            // Coyote: one child runs every seed (a TestingEngine each).
-            string coyoteCell = "not run";
+            // Coyote: one child per variant set runs every seed (a TestingEngine each).
+            string coyoteCell = "not run", coyoteThreadCell = "not run";
             if (o.CoyoteDll != null)
             {
-                var seeds = Enumerable.Range(0, o.Seeds).Select(k => (1 + k * 100_000).ToString());
-                var lines = ChildLines(["dotnet", o.CoyoteDll, bug.Name, o.MaxSchedules.ToString(), o.BudgetMs.ToString(), .. seeds],
-                    TimeSpan.FromMilliseconds((long)o.Seeds * o.BudgetMs + 60_000), out string note);
-                var na = lines.FirstOrDefault(l => l[1] == "n/a");
-                if (na != null)
-                {
-                    coyoteCell = "n/a: " + na[3];
-                    Print("coyote", bug.Name, "na", "1");
-                }
-                else
-                {
-                    // row: coyote BUG SEED FOUND ITERATIONS MS WHAT
-                    var coyote = lines.Where(l => l[0] == "coyote").Select(l => new Outcome(l[3] == "1",
-                        double.Parse(l[4], CultureInfo.InvariantCulture), double.Parse(l[5], CultureInfo.InvariantCulture), l[6])).ToList();
-                    foreach (var l in lines.Where(l => l[0] == "coyote"))
-                        detail.AppendLine($"coyote {bug.Name} seed {l[2]}: {(l[3] == "1" ? "found" : "not found")} after {l[4]} iterations, {l[5]} ms: {l[6]}");
-                    if (coyote.Count == 0)
-                        detail.AppendLine($"coyote {bug.Name}: no rows ({note})");
-                    Emit("coyote", bug.Name, coyote, "iterations");
-                    coyoteCell = coyote.Count == 0 ? "child failed: " + note : $"{Median(coyote, c => c.Count)} / {Median(coyote, c => c.Ms)}{FoundOf(coyote, o.Seeds)}";
-                }
+                var seeds = Enumerable.Range(0, o.Seeds).Select(k => (1 + k * 100_000).ToString()).ToArray();
+                var tasks = Coyote(o, bug.Name, "task,task-hint", seeds, o.BudgetMs, detail);
+                coyoteCell = Cell(tasks.GetValueOrDefault("coyote-task"), o.Seeds);
+                if (tasks.GetValueOrDefault("coyote-task-hint") is { Count: > 0 } hinted)
+                    coyoteCell += $"; with a SchedulingPoint.Interleave() hint: {Cell(hinted, o.Seeds)}";
+                var threads = Coyote(o, bug.Name, "thread", seeds[..Math.Min(o.CoyoteThreadSeeds, seeds.Length)], o.CoyoteThreadBudgetMs, detail);
+                coyoteThreadCell = Cell(threads.GetValueOrDefault("coyote-thread"), o.CoyoteThreadSeeds);
             }
-            md.AppendLine($"| {bug.Name} | {Median(explorer, e => e.Count)}{FoundOf(explorer, o.Seeds)} | {Median(explorer, e => e.Ms)} | {stressCell} | {coyoteCell} |");
+            md.AppendLine($"| {bug.Name} | {Median(explorer, e => e.Count)}{FoundOf(explorer, o.Seeds)} | {Median(explorer, e => e.Ms)} | {stressCell} | {coyoteCell} | {coyoteThreadCell} |");
         }
         string loadEnd = LoadAverage();
         Console.WriteLine($"env\thost\t-\tload_avg_1m_at_start\t{loadStart}");
@@ -104,7 +91,9 @@ internal static class Table
             $"(load average {loadStart} at start, {loadEnd} at end). Explorer: median over {o.Seeds} starting seeds, each in its own patched process " +
             $"(MaxSchedules {o.MaxSchedules:N0}, TimeBudget {o.BudgetMs / 1000.0:0.#} s; ms = the report's Elapsed, without process start and patching). " +
             $"Stress: the same body on native threads in one unpatched process, in a loop for {o.StressMs / 1000.0:0.#} s (a hang = an iteration still running after 2 s). " +
-            $"Coyote 1.7.11: the same starting seeds, its default (random) strategy, at most {o.MaxSchedules:N0} iterations or {o.BudgetMs / 1000.0:0.#} s each. " +
+            $"Coyote 1.7.11 (rewritten; its default portfolio strategy; ms = one TestingEngine run, in-process): the Task.Run variant from the same {o.Seeds} starting seeds, " +
+            $"at most {o.MaxSchedules:N0} iterations or {o.BudgetMs / 1000.0:0.#} s each; the unchanged Thread body from the first {o.CoyoteThreadSeeds} of them, " +
+            $"at most {o.CoyoteThreadBudgetMs / 1000.0:0.#} s each. " +
             "A median over seeds where some found nothing counts those as infinite; (k/N) says how many found it.");
         Console.Error.WriteLine();
         Console.Error.WriteLine(md.ToString());
@@ -113,6 +102,29 @@ internal static class Table
             File.WriteAllText(o.Markdown, md + "\n```\n" + detail + "```\n");
         return 0;
     }
+
+    /// <summary>Runs the Coyote child for <paramref name="variants"/>; its outcomes by system (coyote-task, …), rows emitted.</summary>
+    private static Dictionary<string, List<Outcome>> Coyote(Options o, string bug, string variants, string[] seeds, int budgetMs, StringBuilder detail)
+    {
+        var lines = ChildLines(["dotnet", o.CoyoteDll!, bug, variants, o.MaxSchedules.ToString(), budgetMs.ToString(), .. seeds],
+            TimeSpan.FromMilliseconds((long)seeds.Length * budgetMs * variants.Split(',').Length + 60_000), out string note);
+        var bySystem = new Dictionary<string, List<Outcome>>();
+        // row: coyote-VARIANT BUG SEED FOUND ITERATIONS MS WHAT
+        foreach (var l in lines.Where(l => l[0].StartsWith("coyote-", StringComparison.Ordinal)))
+        {
+            var outcome = new Outcome(l[3] == "1", double.Parse(l[4], CultureInfo.InvariantCulture), double.Parse(l[5], CultureInfo.InvariantCulture), l[6]);
+            (bySystem.TryGetValue(l[0], out var list) ? list : bySystem[l[0]] = []).Add(outcome);
+            detail.AppendLine($"{l[0]} {bug} seed {l[2]}: {(outcome.Found ? "found" : "not found")} after {l[4]} iterations, {l[5]} ms: {l[6]}");
+        }
+        if (bySystem.Count == 0)
+            detail.AppendLine($"coyote {bug} {variants}: no rows ({note})");
+        foreach (var (system, outcomes) in bySystem)
+            Emit(system, bug, outcomes, "iterations");
+        return bySystem;
+    }
+
+    private static string Cell(List<Outcome>? outcomes, int n) =>
+        outcomes is null or { Count: 0 } ? "child failed (see the log)" : $"{Median(outcomes, c => c.Count)} / {Median(outcomes, c => c.Ms)}{FoundOf(outcomes, n)}";
 
     private static void Emit(string system, string bug, List<Outcome> outcomes, string countName)
     {
@@ -179,7 +191,7 @@ internal static class Table
 
     private static Options Parse(string[] args)
     {
-        var o = new Options(10, 10_000, 10_000, 10_000, null, null, []);
+        var o = new Options(10, 10_000, 10_000, 10_000, null, 3, 5_000, null, []);
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -189,6 +201,8 @@ internal static class Table
                 case "--budget-ms": o = o with { BudgetMs = int.Parse(args[++i]) }; break;
                 case "--max-schedules": o = o with { MaxSchedules = int.Parse(args[++i]) }; break;
                 case "--coyote": o = o with { CoyoteDll = args[++i] }; break;
+                case "--coyote-thread-seeds": o = o with { CoyoteThreadSeeds = int.Parse(args[++i]) }; break;
+                case "--coyote-thread-budget-ms": o = o with { CoyoteThreadBudgetMs = int.Parse(args[++i]) }; break;
                 case "--markdown": o = o with { Markdown = args[++i] }; break;
                 default: o.Bugs.Add(args[i]); break;
             }
