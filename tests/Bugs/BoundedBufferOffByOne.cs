@@ -55,7 +55,8 @@ public static class BoundedBufferOffByOne
         {
             for (int i = 0; i < 3; i++)
                 taken.Add(buffer.Take());
-        }) { Name = "consumer" };
+        })
+        { Name = "consumer" };
         consumer.Start();
         var producers = new List<Thread>();
         for (int item = 1; item <= 3; item++)

@@ -62,7 +62,8 @@ public static class IfInsteadOfWhile
         {
             queue.Put(1);
             queue.Put(2);
-        }) { Name = "producer" };
+        })
+        { Name = "producer" };
         first.Start();
         second.Start();
         producer.Start();

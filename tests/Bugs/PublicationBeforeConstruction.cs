@@ -62,7 +62,8 @@ public static class PublicationBeforeConstruction
                 if (connection.Host is null || connection.Port == 0)
                     throw new InvalidOperationException($"half-built connection: host {connection.Host ?? "null"}, port {connection.Port}");
             }
-        }) { Name = "health-check" };
+        })
+        { Name = "health-check" };
         opener.Start();
         checker.Start();
         opener.Join();
