@@ -31,6 +31,7 @@ internal static class Table
         md.AppendLine("| bug | explorer schedules (median) | explorer ms (median) | stress found? iterations / time | Coyote, Task.Run variant: iterations / ms (median) | Coyote, the unchanged Thread body: iterations / ms (median) |");
         md.AppendLine("|---|---:|---:|---|---|---|");
         var detail = new StringBuilder();
+        var interleavings = new StringBuilder();
         foreach (var bug in o.Bugs.Select(Corpus.Get))
         {
             // The explorer: starting seeds 1, 100001, 200001, …: far apart, so no two explorations share a schedule.
@@ -38,7 +39,9 @@ internal static class Table
             for (int k = 0; k < o.Seeds; k++)
             {
                 int first = 1 + k * 100_000;
-                var row = Child(["explore", bug.Name, first.ToString(), o.MaxSchedules.ToString(), o.BudgetMs.ToString()], self, TimeSpan.FromMilliseconds(o.BudgetMs + 60_000));
+                // The first seed's report (with its interleaving) goes into the markdown's detail.
+                var row = Child(["explore", bug.Name, first.ToString(), o.MaxSchedules.ToString(), o.BudgetMs.ToString()], self,
+                    TimeSpan.FromMilliseconds(o.BudgetMs + 60_000), k == 0 ? interleavings : null);
                 // row: explore BUG FIRST FOUND SCHEDULES MS KIND SEED PATCH_MS
                 var outcome = row.Fields is { } f
                     ? new Outcome(f[3] == "1", double.Parse(f[4], CultureInfo.InvariantCulture), double.Parse(f[5], CultureInfo.InvariantCulture), f[6])
@@ -99,7 +102,7 @@ internal static class Table
         Console.Error.WriteLine(md.ToString());
         Console.Error.WriteLine(detail.ToString());
         if (o.Markdown != null)
-            File.WriteAllText(o.Markdown, md + "\n```\n" + detail + "```\n");
+            File.WriteAllText(o.Markdown, md + "\n```\n" + detail + "```\n\nThe first seed's failing schedule, per bug:\n\n```\n" + interleavings + "```\n");
         return 0;
     }
 
@@ -107,7 +110,9 @@ internal static class Table
     private static Dictionary<string, List<Outcome>> Coyote(Options o, string bug, string variants, string[] seeds, int budgetMs, StringBuilder detail)
     {
         var lines = ChildLines(["dotnet", o.CoyoteDll!, bug, variants, o.MaxSchedules.ToString(), budgetMs.ToString(), .. seeds],
-            TimeSpan.FromMilliseconds((long)seeds.Length * budgetMs * variants.Split(',').Length + 60_000), out string note);
+            TimeSpan.FromMilliseconds((long)seeds.Length * budgetMs * variants.Split(',').Length + 60_000), out string note, out string stderr);
+        if (stderr.Length > 0)
+            Console.Error.Write(stderr.Length > 4000 ? stderr[..4000] + "…\n" : stderr);
         var bySystem = new Dictionary<string, List<Outcome>>();
         // row: coyote-VARIANT BUG SEED FOUND ITERATIONS MS WHAT
         foreach (var l in lines.Where(l => l[0].StartsWith("coyote-", StringComparison.Ordinal)))
@@ -153,20 +158,24 @@ internal static class Table
     private static void Print(string system, string bug, string metric, string value) =>
         Console.WriteLine($"explore\t{system}\tbug={bug}\t{metric}\t{value}");
 
-    private static Row Child(string[] args, string self, TimeSpan timeout)
+    /// <summary>Runs one of our children; its stderr is echoed when it printed no row, and kept in <paramref name="keepLog"/> if given.</summary>
+    private static Row Child(string[] args, string self, TimeSpan timeout, StringBuilder? keepLog = null)
     {
-        var lines = ChildLines(["dotnet", self, .. args], timeout, out string note);
+        var lines = ChildLines(["dotnet", self, .. args], timeout, out string note, out string stderr);
         var row = lines.FirstOrDefault(l => l[0] == args[0]);
+        if (row is null)
+            Console.Error.Write(stderr.Length > 4000 ? stderr[..4000] + "…\n" : stderr);
+        keepLog?.Append(stderr);
         return row != null ? new Row(row, "") : new Row(null, note);
     }
 
     /// <summary>Runs a child; returns its <c>row\t…</c> lines split (without "row"); <paramref name="note"/> says how it ended.</summary>
-    private static List<string[]> ChildLines(string[] command, TimeSpan timeout, out string note)
+    private static List<string[]> ChildLines(string[] command, TimeSpan timeout, out string note, out string stderr)
     {
         var start = new ProcessStartInfo(command[0], command[1..]) { RedirectStandardOutput = true, RedirectStandardError = true };
         using var p = Process.Start(start)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
+        var err = p.StandardError.ReadToEndAsync();
         if (!p.WaitForExit(timeout))
         {
             p.Kill(entireProcessTree: true);
@@ -177,9 +186,7 @@ internal static class Table
         {
             note = $"exit code {p.ExitCode}";
         }
-        string err = stderr.Result;
-        if (err.Length > 0)
-            Console.Error.Write(err.Length > 4000 ? err[..4000] + "…\n" : err);
+        stderr = err.Result;
         return stdout.Result.Split('\n').Where(l => l.StartsWith("row\t", StringComparison.Ordinal)).Select(l => l.TrimEnd('\r').Split('\t')[1..]).ToList();
     }
 
