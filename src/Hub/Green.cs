@@ -99,5 +99,5 @@ public static class Green
         return Hub.Instance.WaitFd(fd, events, ticks) != PollEvents.None;
     }
 
-    internal static long Now => Stopwatch.GetTimestamp();
+    internal static long Now => Hub.Now;
 }

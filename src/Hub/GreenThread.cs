@@ -40,12 +40,16 @@ public class GreenThread
     private ManualResetEventSlim? _nativeDone;
     private static readonly ManualResetEventSlim s_completedSentinel = new(true);
 
+    /// <summary>The id given last (ids count up from 1 in creation order; seeded schedules name threads by them).</summary>
+    internal static long LastId => Interlocked.Read(ref s_nextId);
+
     internal GreenThread(Hub hub, Action? action, string? name)
     {
         Hub = hub;
         _action = action;
         Id = Interlocked.Increment(ref s_nextId);
         _name = name;
+        if (ScheduleMode.Explorable) Hub.NoteCreated();
     }
 
     // The default name is formatted on first use: a string per spawn is garbage most threads never read.

@@ -134,6 +134,7 @@ public sealed partial class Hub
             _polling = false;
             _progress++;
         }
+        if (ScheduleMode.Hooks) ShufflePollResults(n);
         for (int i = 0; i < n; i++)
         {
             var r = _pollResults[i];

@@ -127,7 +127,7 @@ public sealed partial class Hub
         catch (Exception ex)
         {
             error = ex;
-            if (ex is not GreenThreadExitException)
+            if (ex is not GreenThreadExitException && !(ScheduleMode.Explorable && ObserveUnhandled(ex)))
                 Logger.Error(ex, "Green thread {Name} ({Id}) ended with an unhandled exception", g.Name, g.Id);
         }
         try
@@ -147,6 +147,7 @@ public sealed partial class Hub
             g.Worker = null;
             t_current = null;
             Interlocked.Decrement(ref _alive);
+            if (ScheduleMode.Explorable) NoteEnded(g);
         }
     }
 

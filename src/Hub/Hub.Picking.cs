@@ -1,3 +1,5 @@
+using Evergreen.Internal;
+
 namespace Evergreen;
 
 public sealed partial class Hub
@@ -21,7 +23,7 @@ public sealed partial class Hub
             if (_roundLeft > 0 && _runq.Count > 0)
             {
                 _roundLeft--;
-                next = _runq.PopFront();
+                next = ScheduleMode.Hooks ? PopScheduled() : _runq.PopFront();
                 return Pick.Thread;
             }
             RunDueTimers();
@@ -38,9 +40,11 @@ public sealed partial class Hub
             // sleeping in the poller now would leave it undelivered until the next timer, I/O or post (a lost wake,
             // docs/hub.md). A post pushed after this read writes its wake after it, so the poll below sees that wake.
             if (Volatile.Read(ref _inbound) != null) continue;
-            if (_timers.Count == 0 && _fdWaiters == 0 && Volatile.Read(ref _externalWaits) == 0)
+            if (_timers.Count == 0 && _fdWaiters == 0 && (ScheduleMode.Hooks ? NothingOutsideCanWake() : Volatile.Read(ref _externalWaits) == 0))
                 return Pick.Deadlock;
-            PollIo(MillisUntilNextTimer());
+            if (ScheduleMode.VirtualTime && TryJumpToNextTimer()) continue;
+            if (ScheduleMode.SimulatedTime) PollIoSimulated();
+            else PollIo(MillisUntilNextTimer());
         }
     }
 

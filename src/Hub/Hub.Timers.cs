@@ -16,14 +16,14 @@ public sealed partial class Hub
         var t = g.WakeTimer;
         if (t == null || t.IsScheduled) g.WakeTimer = t = new WakeTimer(g);
         t.WaitId = waitId;
-        t.Due = Stopwatch.GetTimestamp() + ticksFromNow;
+        t.Due = Now + ticksFromNow;
         _timers.Add(t);
         return t;
     }
 
     internal void AddTimer(HubTimer t, long ticksFromNow)
     {
-        t.Due = Stopwatch.GetTimestamp() + ticksFromNow;
+        t.Due = Now + ticksFromNow;
         _timers.Add(t);
     }
 
@@ -32,7 +32,8 @@ public sealed partial class Hub
     private void RunDueTimers()
     {
         if (_timers.Count == 0) return;
-        long now = Stopwatch.GetTimestamp();
+        long now = Now;
+        if (ScheduleMode.Hooks && _rng is { } rng) { RunDueTimersSeeded(now, rng); return; }
         while (_timers.Peek() is { } t && t.Due <= now)
         {
             _timers.Pop();
@@ -43,7 +44,7 @@ public sealed partial class Hub
     private int MillisUntilNextTimer()
     {
         if (_timers.Peek() is not { } t) return -1;
-        long ticks = t.Due - Stopwatch.GetTimestamp();
+        long ticks = t.Due - Now;
         if (ticks <= 0) return 0;
         double ms = Math.Ceiling(ticks * 1000.0 / Stopwatch.Frequency);
         return ms >= int.MaxValue ? int.MaxValue : (int)ms;

@@ -64,6 +64,7 @@ public sealed partial class Hub
         if (reserve > 0) _reserve = new WorkerReserve(this, reserve);
         _detector = new BlockingDetector(this);
         _starter = new ThreadStarter(this);
+        if (ScheduleMode.Hooks) RegisterTrace();
     }
 
     internal long Progress => Volatile.Read(ref _progress);
@@ -84,7 +85,7 @@ public sealed partial class Hub
     internal string? DueWork(long now, long overdueTicks)
     {
         int runnable = _runq.Count;
-        long overdue = _timers.Peek() is { } t ? now - Volatile.Read(ref t.Due) : long.MinValue;
+        long overdue = _timers.Peek() is { } t ? now + Volatile.Read(ref s_clockOffset) - Volatile.Read(ref t.Due) : long.MinValue; // timers keep the hub's (maybe virtual) clock
         var inbound = Volatile.Read(ref _inbound);
         bool posts = inbound != null && inbound != s_idleMarker;
         if (runnable == 0 && overdue <= overdueTicks && !posts) return null;
@@ -221,6 +222,7 @@ public sealed partial class Hub
             // _alive is counted under the baton, so a green thread blocking meanwhile cannot see an alive
             // thread that is not yet reachable and call it a deadlock.
             Post(() => { Interlocked.Increment(ref _alive); _adopted.Add(self); _runq.PushBack(self); });
+            if (ScheduleMode.Hooks) NoteAdoptPosted();
             self.Parker.Park();
             TookBaton();
         }
@@ -245,6 +247,7 @@ public sealed partial class Hub
         {
             _adopted.Remove(self);
             Interlocked.Decrement(ref _alive);
+            if (ScheduleMode.Explorable) NoteEnded(self);
             t_current = null;
             s_byThread.Remove(Thread.CurrentThread);
             CpuAffinity.Unpin(self.SavedAffinity);
@@ -317,7 +320,7 @@ public sealed partial class Hub
     private void Schedule(GreenThread g, TimeSpan delay)
     {
         if (delay == TimeSpan.Zero) { _runq.PushBack(g); return; }
-        var t = new StartTimer(g) { Due = Stopwatch.GetTimestamp() + ToTicks(delay) };
+        var t = new StartTimer(g) { Due = Now + ToTicks(delay) };
         g.StartTimer = t;
         _timers.Add(t);
     }

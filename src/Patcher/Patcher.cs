@@ -139,6 +139,9 @@ public static class Patcher
             }
         }
         foreach (var table in tables) table.Connect?.Invoke();
+        // The scheduling switches' class init reads the environment and the entry assembly's references, which takes locks:
+        // run it now, before the Monitor hook it gates can run.
+        _ = ScheduleMode.Hooks;
         var sw = Stopwatch.StartNew();
         try
         {

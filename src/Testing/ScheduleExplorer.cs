@@ -1,21 +1,189 @@
+using System.Diagnostics;
+using Evergreen.Internal;
+using Evergreen.Patching;
+
 namespace Evergreen.Testing;
 
 /// <summary>
-/// Schedule exploration for plain <see cref="Thread"/>/<c>lock</c> code (CHESS's idea, here through the monkey patch).
+/// Schedule exploration for unmodified <see cref="Thread"/>/<c>lock</c> code: CHESS's idea for .NET threads (Coyote does
+/// it for Tasks by rewriting), here through the monkey patch. A patched program runs one green thread at a time and
+/// switches only at calls the patch took over, so a schedule is the sequence of choices the hub makes. Each run gives the
+/// hub a seed; at every preemption point — each <c>lock</c>/<see cref="Monitor"/> enter and release,
+/// <see cref="Monitor.Wait(object)"/>/<see cref="Monitor.Pulse"/>, <see cref="Thread.Sleep(int)"/>/<see cref="Thread.Yield"/>,
+/// <see cref="Thread.Start()"/> and <see cref="Thread.Join()"/>, a <see cref="Lock"/> release — the running thread yields
+/// and a seeded random choice among the runnable threads decides who goes on (a random walk over interleavings).
 /// </summary>
+/// <remarks>
+/// <para><b>Where it runs.</b> In a process patched by <c>Patcher.MonkeyPatch()</c> (the first line of <c>Main</c>; the
+/// explorer does not patch for you, because <c>MonkeyPatch</c> re-runs <c>Main</c>: it throws
+/// <see cref="InvalidOperationException"/> instead). The entry assembly must reference Evergreen.Testing (or
+/// <c>EVERGREEN_EXPLORE=1</c> be set): the preemption points are compiled out of every other program. Under xunit, run
+/// each exploration in a child process (tests/Shared/ChildProcess.cs).</para>
+/// <para><b>The body.</b> Runs on a fresh green thread, T1; threads it starts are T2, T3, … in start order. All of them
+/// must be green (plain <see cref="Thread"/>s, which the patch makes green; no <c>Patcher.Original</c> threads, thread-pool
+/// work or I/O with the outside world): a run is over when every thread created in it has ended, and a wait that only a
+/// native thread could end is taken for a deadlock.</para>
+/// <para><b>Failures.</b> "exception": an exception escaped T1 or a thread it started (caught through the hub instead of
+/// ending the process). "assertion": a failed <see cref="Debug.Assert(bool)"/>/<see cref="Trace.Assert(bool)"/> (the first
+/// exploration replaces the default trace listener, which both go to, with one that throws
+/// <see cref="AssertionFailedException"/>) or an xunit/NUnit/MSTest assertion exception. "deadlock": every thread of the
+/// run waits and nothing can wake one (the hub's <see cref="GreenDeadlockException"/>). "hang": the run has not ended
+/// after <see cref="ExploreOptions.HangTimeout"/> (real time).</para>
+/// <para><b>After a failure.</b> A run that deadlocked or hung leaves threads behind, blocked or spinning, perhaps holding
+/// locks: the process is not fit for more runs (<see cref="Replay"/> the seed in a fresh process) and should end with
+/// <see cref="Environment.Exit(int)"/> (its foreground threads would keep it alive). After an "exception" or "assertion"
+/// whose threads all ended, it is.</para>
+/// </remarks>
 public static class ScheduleExplorer
 {
-    /// <summary>Runs <paramref name="body"/> under many seeds; stops at the first failure.</summary>
+    private static readonly object s_hangMarker = new();
+    private static bool s_assertionsHooked;
+
+    /// <summary>
+    /// Runs <paramref name="body"/> once per seed (<see cref="ExploreOptions.FirstSeed"/> upwards) until one fails, or
+    /// <see cref="ExploreOptions.MaxSchedules"/> ran, or <see cref="ExploreOptions.TimeBudget"/> passed. Blocks the caller
+    /// (greenly) meanwhile.
+    /// </summary>
+    /// <returns>The first failure with its seed and interleaving, or a report that none was found.</returns>
+    /// <exception cref="InvalidOperationException">The process is not monkey patched, or its points are compiled out.</exception>
     public static ExplorationReport Explore(Action body, ExploreOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(body);
-        throw new NotImplementedException();
+        options ??= new ExploreOptions();
+        if (!Hub.IsGreenThread) return Hub.Run(() => Explore(body, options));
+        Prepare();
+        var clock = Stopwatch.StartNew();
+        int runs = 0;
+        for (int i = 0; i < options.MaxSchedules; i++)
+        {
+            if (i > 0 && clock.Elapsed >= options.TimeBudget) break;
+            int seed = unchecked(options.FirstSeed + i);
+            var run = RunOnce(body, seed, options.HangTimeout);
+            runs++;
+            if (run.Kind != null) return new ExplorationReport(true, seed, runs, clock.Elapsed, run.Kind, run.Failure, run.Steps);
+        }
+        return new ExplorationReport(false, null, runs, clock.Elapsed, null, null, []);
     }
 
-    /// <summary>Runs <paramref name="body"/> once under <paramref name="seed"/>.</summary>
+    /// <summary>
+    /// Runs <paramref name="body"/> once under <paramref name="seed"/>: the same seed gives the same interleaving, step for
+    /// step (for a body whose threads only talk to each other). The report carries the steps whether or not it failed.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The process is not monkey patched, or its points are compiled out.</exception>
     public static ExplorationReport Replay(Action body, int seed)
     {
         ArgumentNullException.ThrowIfNull(body);
-        throw new NotImplementedException();
+        if (!Hub.IsGreenThread) return Hub.Run(() => Replay(body, seed));
+        Prepare();
+        var clock = Stopwatch.StartNew();
+        var run = RunOnce(body, seed, new ExploreOptions().HangTimeout);
+        return new ExplorationReport(run.Kind != null, seed, 1, clock.Elapsed, run.Kind, run.Failure, run.Steps);
+    }
+
+    private static void Prepare()
+    {
+        if (!Patcher.IsMonkeyPatched("thread"))
+            throw new InvalidOperationException("Schedule exploration needs a monkey-patched process: call Patcher.MonkeyPatch() as the first line of Main.");
+        if (!ScheduleMode.Explorable)
+            throw new InvalidOperationException("The hub's preemption points are compiled out of this process: reference Evergreen.Testing from the entry assembly, or set EVERGREEN_EXPLORE=1.");
+        if (!s_assertionsHooked)
+        {
+            s_assertionsHooked = true;
+            Trace.Listeners.Remove("Default");
+            Trace.Listeners.Add(new ThrowingTraceListener());
+        }
+    }
+
+    private sealed class RunResult
+    {
+        public string? Kind;
+        public Exception? Failure;
+        public IReadOnlyList<ScheduleStep> Steps = [];
+
+        public void Record(Exception ex)
+        {
+            if (Kind != null) return; // the first failure is the one the schedule shows
+            Kind = Classify(ex);
+            Failure = ex;
+        }
+    }
+
+    private static RunResult RunOnce(Action body, int seed, TimeSpan hangTimeout)
+    {
+        var hub = Hub.Instance;
+        var self = Hub.CurrentGreen!;
+        var result = new RunResult();
+        int waitId = 0;
+        // The run's end and the hang timer both wake this thread under the baton; a wake for an older wait is ignored.
+        Hub.RunEnded = () => hub.Wake(self, waitId, result);
+        Hub.UnhandledObserver = (thread, ex) =>
+        {
+            if (Hub.SpawnOrder(thread) > 0) result.Record(ex); // a leftover of an earlier failed run: swallowed only
+            return true;
+        };
+        var bodyThread = new Thread(() =>
+        {
+            try
+            {
+                body();
+            }
+            catch (Exception ex)
+            {
+                result.Record(ex);
+            }
+        })
+        { IsBackground = true, Name = "explore-T1" };
+        using var hang = new Timer(_ => hub.Post(() => hub.Wake(self, waitId, s_hangMarker)), null, Timeout.Infinite, Timeout.Infinite);
+        waitId = hub.BeginWait(self);
+        hub.BeginRun(unchecked((ulong)seed), explore: true);
+        object? woke;
+        try
+        {
+            bodyThread.Start();
+            hang.Change(hangTimeout, Timeout.InfiniteTimeSpan);
+            woke = hub.Block(self);
+        }
+        catch (GreenDeadlockException ex)
+        {
+            woke = null;
+            result.Record(ex);
+        }
+        finally
+        {
+            Hub.RunEnded = null;
+            var steps = hub.EndRun();
+            result.Steps = steps.Select((s, i) => new ScheduleStep(i + 1, "T" + s.Thread, s.Operation, s.Target)).ToArray();
+        }
+        if (woke == s_hangMarker && result.Kind == null)
+        {
+            result.Kind = "hang";
+            result.Failure = new TimeoutException($"The run with seed {seed} had not ended after {hangTimeout.TotalSeconds:0.###} s.");
+        }
+        return result;
+    }
+
+    private static string Classify(Exception ex)
+    {
+        for (var e = ex; e != null; e = e.InnerException)
+        {
+            if (e is GreenDeadlockException) return "deadlock";
+            if (e is AssertionFailedException) return "assertion";
+            string name = e.GetType().FullName ?? "";
+            if (name.StartsWith("Xunit.Sdk.", StringComparison.Ordinal) || name.StartsWith("NUnit.Framework.", StringComparison.Ordinal)
+                || name.StartsWith("Microsoft.VisualStudio.TestTools.", StringComparison.Ordinal))
+                return "assertion";
+        }
+        return "exception";
+    }
+
+    private sealed class ThrowingTraceListener : TraceListener
+    {
+        public ThrowingTraceListener() : base("Evergreen.Testing") { }
+
+        public override void Fail(string? message, string? detailMessage) => throw new AssertionFailedException(message, detailMessage);
+
+        public override void Write(string? message) { }
+
+        public override void WriteLine(string? message) { }
     }
 }

@@ -35,7 +35,7 @@ internal static class GreenHandleWait
     {
         var hub = Hub.Instance;
         var self = hub.RequireCurrent("WaitHandle.WaitOne");
-        long deadline = millisecondsTimeout < 0 ? -1 : System.Diagnostics.Stopwatch.GetTimestamp() + Hub.ToTicks(TimeSpan.FromMilliseconds(millisecondsTimeout));
+        long deadline = millisecondsTimeout < 0 ? -1 : Hub.Now + Hub.ToTicks(TimeSpan.FromMilliseconds(millisecondsTimeout));
         long poll = FirstPollTicks;
         // Count ourselves BEFORE the try: a signal by another thread after this point posts a wake, so a signal between
         // a failed try and the park cannot be lost (it makes the park return at once).
@@ -55,7 +55,7 @@ internal static class GreenHandleWait
                 long left = poll;
                 if (deadline >= 0)
                 {
-                    long remaining = deadline - System.Diagnostics.Stopwatch.GetTimestamp();
+                    long remaining = deadline - Hub.Now;
                     if (remaining <= 0)
                     {
                         return WaitTimeout;

@@ -36,7 +36,7 @@ internal static class GreenMonitor
     {
         var hub = Hub.Instance;
         var self = hub.RequireCurrent("GreenMonitor.Enter");
-        long deadline = timeoutTicks < 0 ? -1 : System.Diagnostics.Stopwatch.GetTimestamp() + timeoutTicks;
+        long deadline = timeoutTicks < 0 ? -1 : Hub.Now + timeoutTicks;
         // Count ourselves as a waiter BEFORE the last attempt: an Exit by a native thread after this point
         // posts a wake, so a release between our failed attempt and our park cannot be lost.
         Interlocked.Increment(ref s_enterWaiting);
@@ -48,7 +48,7 @@ internal static class GreenMonitor
                 long left = -1;
                 if (deadline >= 0)
                 {
-                    left = deadline - System.Diagnostics.Stopwatch.GetTimestamp();
+                    left = deadline - Hub.Now;
                     if (left <= 0) return false;
                 }
                 // Look the list up on every round: a thread that got the lock may have removed an emptied list

@@ -35,6 +35,19 @@ internal sealed class RunQueue
         return g;
     }
 
+    /// <summary>Removes and returns the <paramref name="index"/>-th thread from the front (seeded picks), keeping the others' order.</summary>
+    public GreenThread RemoveAt(int index)
+    {
+        Hub.AssertBatonHolder();
+        int mask = _items.Length - 1;
+        var g = _items[(_head + index) & mask]!;
+        for (int i = index; i > 0; i--) _items[(_head + i) & mask] = _items[(_head + i - 1) & mask];
+        _items[_head] = null;
+        _head = (_head + 1) & mask;
+        _count--;
+        return g;
+    }
+
     private void Grow()
     {
         var n = new GreenThread?[_items.Length * 2];

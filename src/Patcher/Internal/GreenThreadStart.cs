@@ -55,8 +55,13 @@ internal static class GreenThreadStart
                 if (body is ThreadStart ts) ts();
                 else ((ParameterizedThreadStart)body)(arg);
             }
+            catch (Exception ex) when (Hub.ObserveUnhandled(ex))
+            {
+                // An exploration run took it (ScheduleExplorer): the thread ends instead of the process.
+            }
             finally
             {
+                Hub.SuppressSchedulePoints(); // leaving the hub is not the program's (this OS thread ends next)
                 done.Send();
                 hub.Leave(self);
             }

@@ -48,6 +48,13 @@ internal static unsafe class LockPatch
     private static PatchRow Row(string name, Type?[] parameters, string replacement) =>
         PatchRow.Method(typeof(Lock), name, parameters, typeof(LockPatch), replacement);
 
+    // A preemption point of schedule exploration after a Lock release. (An uncontended Lock enter is inlined native code
+    // with no hook, so Lock acquires are points only when contended: through the park in EnterGreen.)
+    private static void Point(Lock lockObj)
+    {
+        if (Hub.Exploring && !t_inSlowPath && NativeScope.GreenCaller) Hub.SchedulePoint("Lock.Exit", WaitKey(lockObj));
+    }
+
     /// <summary>Set while this OS thread is inside the green slow path (its own parking must never park again).</summary>
     [ThreadStatic] private static bool t_inSlowPath;
 
@@ -96,11 +103,13 @@ internal static unsafe class LockPatch
     {
         ((delegate*<Lock, uint, void>)ExitWithIdRow.Original)(lockObj, currentThreadId);
         if (GreenMonitor.AnyEnterWaiters && !lockObj.IsHeldByCurrentThread) GreenMonitor.Released(WaitKey(lockObj));
+        if (ScheduleMode.Explorable) Point(lockObj);
     }
 
     internal static void Exit(Lock lockObj)
     {
         ((delegate*<Lock, void>)ExitRow.Original)(lockObj);
         if (GreenMonitor.AnyEnterWaiters && !lockObj.IsHeldByCurrentThread) GreenMonitor.Released(WaitKey(lockObj));
+        if (ScheduleMode.Explorable) Point(lockObj);
     }
 }

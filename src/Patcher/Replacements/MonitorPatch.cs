@@ -30,6 +30,7 @@ internal static unsafe class MonitorPatch
 
     internal static bool TryEnterTimeout(object obj, int millisecondsTimeout)
     {
+        if (ScheduleMode.Explorable) Point("Monitor.TryEnter", obj);
         if (!NativeScope.GreenCaller || millisecondsTimeout == 0) return ((delegate*<object, int, bool>)TryEnterTimeoutRow.Original)(obj, millisecondsTimeout);
         ArgumentNullException.ThrowIfNull(obj);
         ArgumentOutOfRangeException.ThrowIfLessThan(millisecondsTimeout, -1);
@@ -51,6 +52,7 @@ internal static unsafe class MonitorPatch
 
     internal static bool TryEnterFastPath(object obj)
     {
+        if (ScheduleMode.Explorable) Point("Monitor.Enter", obj);
         if (((delegate*<object, bool>)TryEnterFastPathRow.Original)(obj)) return true;
         if (!NativeScope.GreenCaller) return false; // the runtime's slow path: a kernel wait, right for native threads
         GreenMonitor.Enter(obj, s_tryEnterNonBlocking);
@@ -69,6 +71,8 @@ internal static unsafe class MonitorPatch
     {
         int action = ((delegate*<object, int>)ExitFastPathRow.Original)(obj);
         if (GreenMonitor.AnyEnterWaiters && !Monitor.IsEntered(obj)) GreenMonitor.Released(obj);
+        // After the release, and only when the runtime has nothing left to do for it (Exit_Slowpath signals native waiters).
+        if (ScheduleMode.Explorable && action == 0) Point("Monitor.Exit", obj);
         return action;
     }
 
@@ -77,17 +81,37 @@ internal static unsafe class MonitorPatch
         if (!NativeScope.GreenCaller) return ((delegate*<object, int, bool>)WaitRow.Original)(obj, millisecondsTimeout);
         ArgumentNullException.ThrowIfNull(obj);
         ArgumentOutOfRangeException.ThrowIfLessThan(millisecondsTimeout, -1);
-        return GreenMonitor.Wait(obj, millisecondsTimeout, s_exitOnce, s_enterOnce);
+        if (!ScheduleMode.Explorable) return GreenMonitor.Wait(obj, millisecondsTimeout, s_exitOnce, s_enterOnce);
+        Point("Monitor.Wait", obj);
+        // Release, enqueue and re-entry are one operation in plain .NET: no point between them (a switch after the
+        // release and before the enqueue would lose a Pulse that plain .NET never loses).
+        Hub.SuppressSchedulePoints();
+        try
+        {
+            return GreenMonitor.Wait(obj, millisecondsTimeout, s_exitOnce, s_enterOnce);
+        }
+        finally
+        {
+            Hub.ResumeSchedulePoints();
+        }
+    }
+
+    /// <summary>A preemption point of schedule exploration (<see cref="Hub.SchedulePoint"/>), for green callers only.</summary>
+    private static void Point(string operation, object obj)
+    {
+        if (Hub.Exploring && NativeScope.GreenCaller) Hub.SchedulePoint(operation, obj);
     }
 
     internal static void Pulse(object obj)
     {
+        if (ScheduleMode.Explorable) Point("Monitor.Pulse", obj);
         ((delegate*<object, void>)PulseRow.Original)(obj); // native waiters (validates ownership and throws SynchronizationLockException like the original)
         GreenMonitor.Pulse(obj, all: false);
     }
 
     internal static void PulseAll(object obj)
     {
+        if (ScheduleMode.Explorable) Point("Monitor.PulseAll", obj);
         ((delegate*<object, void>)PulseAllRow.Original)(obj);
         GreenMonitor.Pulse(obj, all: true);
     }

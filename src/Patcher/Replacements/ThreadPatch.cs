@@ -58,6 +58,22 @@ internal static unsafe class ThreadPatch
             if (!runtimeThread) GreenThreadStart.StartedNative(thread);
             return;
         }
+        if (Hub.InlineStarts)
+        {
+            // Seeded or explored: the new thread joins the run queue at a fixed point of the schedule (Hub.StartInline).
+            Hub.SchedulePoint("Thread.Start", null);
+            Hub.SuppressSchedulePoints(); // the start's own locks (the runtime's, the thread table's) are not the program's
+            try
+            {
+                GreenThreadStart.Prepare(thread);
+                Hub.Instance.StartInline(thread, () => StartOriginal(thread), () => GreenThreadStart.StartFailed(thread));
+            }
+            finally
+            {
+                Hub.ResumeSchedulePoints();
+            }
+            return;
+        }
         GreenThreadStart.Prepare(thread);
         // The runtime's start blocks until the new OS thread runs: off the hub, so other green threads keep running.
         Hub.Instance.StartOffHub(() => StartOriginal(thread), () => GreenThreadStart.StartFailed(thread));
@@ -98,6 +114,21 @@ internal static unsafe class ThreadPatch
 
     private static bool JoinGreen(Thread thread, int ms)
     {
+        if (!ScheduleMode.Explorable) return JoinGreenCore(thread, ms);
+        Hub.SchedulePoint("Thread.Join", thread);
+        Hub.SuppressSchedulePoints(); // the join's own locks (the thread table's, the runtime's) are not the program's
+        try
+        {
+            return JoinGreenCore(thread, ms);
+        }
+        finally
+        {
+            Hub.ResumeSchedulePoints();
+        }
+    }
+
+    private static bool JoinGreenCore(Thread thread, int ms)
+    {
         if (thread == Thread.CurrentThread) throw new ThreadStateException("A thread cannot join itself.");
         if (GreenThreadStart.DoneEvent(thread) is { } done)
         {
@@ -131,6 +162,7 @@ internal static unsafe class ThreadPatch
     internal static bool Yield()
     {
         if (!NativeScope.GreenCaller) return ((delegate*<bool>)YieldRow.Original)();
+        if (ScheduleMode.Explorable && Hub.SchedulePoint("Thread.Yield", null)) return true; // the point was the yield
         Evergreen.Green.Sleep(0);
         return true;
     }
@@ -138,6 +170,7 @@ internal static unsafe class ThreadPatch
     internal static void SleepMs(int millisecondsTimeout)
     {
         if (!NativeScope.GreenCaller) { ((delegate*<int, void>)SleepMsRow.Original)(millisecondsTimeout); return; }
+        if (ScheduleMode.Explorable && Hub.SchedulePoint("Thread.Sleep", null) && millisecondsTimeout == 0) return;
         Evergreen.Green.Sleep(millisecondsTimeout);
     }
 
@@ -154,6 +187,7 @@ internal static unsafe class ThreadPatch
             ((delegate*<int, void>)SleepMsRow.Original)((int)ms);
             return;
         }
+        if (ScheduleMode.Explorable && Hub.SchedulePoint("Thread.Sleep", null) && timeout == TimeSpan.Zero) return;
         Evergreen.Green.Sleep(timeout);
     }
 }

@@ -1,0 +1,322 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Evergreen.Internal;
+
+namespace Evergreen;
+
+public sealed partial class Hub
+{
+    // ------------------------------------------------------------------------------------------
+    // Seeded scheduling, virtual time and schedule exploration (issue 12, items 3 and 4)
+    // ------------------------------------------------------------------------------------------
+    // Every hook below is reached only behind ScheduleMode.Hooks / ScheduleMode.Explorable, static readonly fields the
+    // JIT folds: with the switches off, the hot paths (picking, Monitor enter/exit) are unchanged.
+
+    // --- the clock -------------------------------------------------------------------------------
+
+    /// <summary>Ticks the hub's clock is ahead of <see cref="Stopwatch"/> (or, simulated, of its start): the jumps of virtual time (baton holder writes).</summary>
+    private static long s_clockOffset;
+
+    /// <summary>
+    /// The hub's clock, in <see cref="Stopwatch"/> ticks: every deadline the hub keeps (timers, timed waits) is read against
+    /// it. Equal to <see cref="Stopwatch.GetTimestamp"/> unless <c>EVERGREEN_VIRTUAL_TIME=1</c> made it jump ahead. User code
+    /// reading <see cref="Stopwatch"/> or <see cref="DateTime"/> keeps seeing real time.
+    /// </summary>
+    /// <remarks>
+    /// With a seed too (<see cref="ScheduleMode.SimulatedTime"/>) the clock is simulated: it stands still while green threads
+    /// run and moves only when the hub would sleep — by a jump to the next timer, or by the real time it slept in the
+    /// poller waiting for the outside. Otherwise how long code ran would decide which timers a pass finds due, and a seed
+    /// would not fix the schedule of a program that sleeps (seen: EVERGREEN_SEED=3 with real time under the jumps gave a
+    /// different hash on each of 3 runs of the 1,000-sleeper program; simulated, the same).
+    /// </remarks>
+    internal static long Now =>
+        !ScheduleMode.VirtualTime ? Stopwatch.GetTimestamp()
+        : (ScheduleMode.SimulatedTime ? s_clockStart : Stopwatch.GetTimestamp()) + Volatile.Read(ref s_clockOffset);
+
+    /// <summary>When the hub's clock started (the hub's type init), the base of a simulated clock and of the trace line's figure.</summary>
+    private static readonly long s_clockStart = Stopwatch.GetTimestamp();
+
+    /// <summary>How far virtual time's jumps have moved the hub's clock (for the trace line).</summary>
+    internal static TimeSpan VirtualAdvance => TimeSpan.FromSeconds(Volatile.Read(ref s_jumped) / (double)Stopwatch.Frequency);
+
+    private static long s_jumped;
+
+    /// <summary>The blocking poll of <see cref="PickNext"/> under a simulated clock: the clock moves by the time slept.</summary>
+    private void PollIoSimulated()
+    {
+        long before = Stopwatch.GetTimestamp();
+        PollIo(MillisUntilNextTimer());
+        Volatile.Write(ref s_clockOffset, s_clockOffset + (Stopwatch.GetTimestamp() - before));
+    }
+
+    /// <summary>
+    /// Virtual time: with nothing runnable, no I/O awaited and nothing outside that could wake a thread, the next timer is
+    /// the next thing that can happen, so the clock jumps to it instead of sleeping. False if that is not so.
+    /// </summary>
+    private bool TryJumpToNextTimer()
+    {
+        if (_fdWaiters != 0 || !NothingOutsideCanWake() || _timers.Peek() is not { } t) return false;
+        long ahead = t.Due - Now;
+        if (ahead > 0)
+        {
+            Volatile.Write(ref s_clockOffset, s_clockOffset + ahead);
+            Volatile.Write(ref s_jumped, s_jumped + ahead);
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// No outside thread can end a wait. While an exploration runs, the body's threads are all green by contract, so the
+    /// waits counted as external "in case the owner is native" (lock and Monitor waits) do not count: otherwise a lock
+    /// cycle could never be told from a wait on a native thread, and every deadlock would end as a hang.
+    /// </summary>
+    private bool NothingOutsideCanWake() =>
+        Volatile.Read(ref _externalWaits) == 0 || (ScheduleMode.Explorable && Volatile.Read(ref s_exploring));
+
+    // --- seeded choices and the schedule hash ------------------------------------------------------
+
+    private const ulong FnvOffset = 14695981039346656037UL, FnvPrime = 1099511628211UL;
+
+    private ScheduleRandom? _rng = ScheduleMode.Seeded ? new ScheduleRandom(ScheduleMode.Seed) : null;
+    private ulong _scheduleHash = FnvOffset;
+    private long _choices;
+    private readonly List<HubTimer> _dueScratch = new();
+
+    /// <summary>Green thread ids at or below this belong to before the current run: a thread's name in a schedule is its id minus this.</summary>
+    private static long s_idBase;
+
+    /// <summary>A green thread's place in the run's start order (1: the first thread of the run), what a schedule names it by.</summary>
+    internal static long SpawnOrder(GreenThread g) => g.Id - Volatile.Read(ref s_idBase);
+
+    /// <summary>
+    /// Takes the next thread off the run queue when the scheduling hooks are on: a seeded random one (uniform over the
+    /// runnable threads; <c>EVERGREEN_SEED</c> or an exploration run), else the first; either way recorded in the hash.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private GreenThread PopScheduled()
+    {
+        var next = _rng is { } rng && _runq.Count > 1 ? _runq.RemoveAt(rng.Next(_runq.Count)) : _runq.PopFront();
+        long order = SpawnOrder(next);
+        ulong h = _scheduleHash;
+        for (int i = 0; i < 8; i++) { h = (h ^ (byte)(order >> (8 * i))) * FnvPrime; }
+        _scheduleHash = h;
+        _choices++;
+        return next;
+    }
+
+    /// <summary>Runs the due timers in a seeded order (they were all found due in one pass: the order the clock cannot decide).</summary>
+    private void RunDueTimersSeeded(long now, ScheduleRandom rng)
+    {
+        var due = _dueScratch;
+        while (_timers.Peek() is { } t && t.Due <= now) due.Add(_timers.Pop());
+        rng.Shuffle(CollectionsMarshal.AsSpan(due));
+        try
+        {
+            foreach (var t in due) t.Fire(this);
+        }
+        finally
+        {
+            due.Clear();
+        }
+    }
+
+    /// <summary>The I/O readiness of one poll, in a seeded order.</summary>
+    private void ShufflePollResults(int n)
+    {
+        if (_rng is { } rng && n > 1) rng.Shuffle(_pollResults.AsSpan(0, n));
+    }
+
+    /// <summary>The schedule so far: a hash of the sequence of picked threads (by start order) and how many picks.</summary>
+    internal (ulong Hash, long Choices) ScheduleDigest() => (Volatile.Read(ref _scheduleHash), Volatile.Read(ref _choices));
+
+    /// <summary>The line <c>EVERGREEN_TRACE=1</c> prints at exit.</summary>
+    internal string TraceLine()
+    {
+        var (hash, choices) = ScheduleDigest();
+        string seed = ScheduleMode.Seeded ? $"seed {ScheduleMode.Seed}" : "no seed";
+        string clock = ScheduleMode.VirtualTime
+            ? $", hub clock {(Now - s_clockStart) / (double)Stopwatch.Frequency:0.000} s, {VirtualAdvance.TotalSeconds:0.000} s of it jumped{(ScheduleMode.SimulatedTime ? ", simulated" : "")}"
+            : "";
+        return $"evergreen: schedule hash {hash:x16} ({choices} choices, {seed}{clock})";
+    }
+
+    private void RegisterTrace()
+    {
+        if (!ScheduleMode.Trace) return;
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => Console.Error.WriteLine(TraceLine());
+    }
+
+    // --- deterministic thread starts -----------------------------------------------------------------
+
+    private static Thread? s_inlineStarting;
+    private readonly Parker _adoptPosted = new();
+
+    /// <summary>
+    /// True when a green thread's <c>Thread.Start</c> must start the thread in place (<see cref="StartInline"/>) instead of
+    /// on the starter thread: seeded scheduling or an exploration run. Off the baton-holding thread the new thread's arrival
+    /// on the run queue would be a race with the OS.
+    /// </summary>
+    internal static bool InlineStarts => ScheduleMode.Hooks && (ScheduleMode.Seeded || Volatile.Read(ref s_exploring));
+
+    /// <summary>
+    /// Starts <paramref name="thread"/> (<paramref name="start"/>: the runtime's start) from the green thread holding the
+    /// baton, and returns once the new thread has posted its adoption: it joins the run queue at the next scheduling point,
+    /// a fixed place in the schedule. The caller keeps the baton throughout (about 0.1 ms: the runtime's start; the
+    /// starter thread exists because 10,000 starts this way held the hub for seconds, issue 11.5 — a price seeded runs pay).
+    /// </summary>
+    internal void StartInline(Thread thread, Action start, Action failed)
+    {
+        RequireCurrent("Thread.Start");
+        Volatile.Write(ref s_inlineStarting, thread);
+        var saved = CpuAffinity.UnpinCurrent(); // the new thread inherits the process's CPU set, as from the starter
+        try
+        {
+            start();
+        }
+        catch
+        {
+            Volatile.Write(ref s_inlineStarting, null);
+            failed();
+            throw;
+        }
+        finally
+        {
+            CpuAffinity.Restore(saved);
+        }
+        _adoptPosted.Park();
+    }
+
+    /// <summary>Called by <see cref="Adopt"/> once a thread's adoption is posted: releases an inline start waiting for it.</summary>
+    private void NoteAdoptPosted()
+    {
+        if (Volatile.Read(ref s_inlineStarting) != Thread.CurrentThread) return;
+        Volatile.Write(ref s_inlineStarting, null);
+        _adoptPosted.Unpark();
+    }
+
+    // --- exploration ---------------------------------------------------------------------------------
+
+    /// <summary>An exploration run is on: schedule points yield to a seeded choice and are logged.</summary>
+    private static bool s_exploring;
+
+    private static List<(long Thread, string Operation, string? Target)> s_steps = new();
+
+    [ThreadStatic] private static int t_noPoints;
+
+    /// <summary>Sees exceptions escaping a green thread's body while a run is on; returns true to swallow (the explorer records it).</summary>
+    internal static Func<GreenThread, Exception, bool>? UnhandledObserver;
+
+    /// <summary>Green threads created in the current run and not yet ended.</summary>
+    private static int s_runThreads;
+
+    /// <summary>Called under the baton when the last thread created in the run ends (the explorer's wake).</summary>
+    internal static Action? RunEnded;
+
+    /// <summary>Every green thread's constructor, while a run is on: one more thread of the run.</summary>
+    internal static void NoteCreated()
+    {
+        if (Volatile.Read(ref s_exploring)) Interlocked.Increment(ref s_runThreads);
+    }
+
+    /// <summary>A green thread has ended (its body returned or threw; the baton holder): the run ends with its last thread.</summary>
+    private static void NoteEnded(GreenThread g)
+    {
+        if (!Volatile.Read(ref s_exploring) || g.Id <= Volatile.Read(ref s_idBase)) return;
+        if (Interlocked.Decrement(ref s_runThreads) == 0) RunEnded?.Invoke();
+    }
+
+    /// <summary>
+    /// Starts a run (the baton holder; the explorer, between runs): the PRNG restarts from <paramref name="seed"/>, the
+    /// schedule hash and step log empty, threads created from now on are named from T1, and with
+    /// <paramref name="explore"/> the schedule points act.
+    /// </summary>
+    internal void BeginRun(ulong seed, bool explore)
+    {
+        AssertBatonHolder();
+        _rng = new ScheduleRandom(seed);
+        _scheduleHash = FnvOffset;
+        _choices = 0;
+        _roundLeft = 0;
+        s_steps = new();
+        s_runThreads = 0;
+        Volatile.Write(ref s_idBase, GreenThread.LastId);
+        Volatile.Write(ref s_exploring, explore);
+    }
+
+    /// <summary>Ends the run begun by <see cref="BeginRun"/> and returns its steps (thread by start order, operation, target type).</summary>
+    internal List<(long Thread, string Operation, string? Target)> EndRun()
+    {
+        Volatile.Write(ref s_exploring, false);
+        _rng = ScheduleMode.Seeded ? new ScheduleRandom(ScheduleMode.Seed) : null;
+        var steps = s_steps;
+        s_steps = new();
+        return steps;
+    }
+
+    /// <summary>
+    /// A preemption point of schedule exploration: <paramref name="operation"/> (e.g. <c>Monitor.Enter</c>) on
+    /// <paramref name="target"/> is about to happen (or, for a release, just happened). While a run is on, a green thread of
+    /// the run logs the step and yields: the seeded picker chooses who runs next, perhaps itself. Otherwise nothing.
+    /// The patcher's replacements call it; off (no <see cref="ScheduleMode.Explorable"/>), the call folds away.
+    /// </summary>
+    internal static bool SchedulePoint(string operation, object? target)
+    {
+        if (!ScheduleMode.Explorable || !Volatile.Read(ref s_exploring)) return false;
+        return SchedulePointSlow(operation, target);
+    }
+
+    /// <summary>True while an exploration run is on (any thread; racy outside the baton).</summary>
+    internal static bool Exploring => ScheduleMode.Explorable && Volatile.Read(ref s_exploring);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static bool SchedulePointSlow(string operation, object? target)
+    {
+        var self = t_current;
+        // Only the baton holder switches: a thread being adopted is green (t_current) before it holds the baton, and takes
+        // locks meanwhile (the thread table). The holder field is written by each green thread for itself as it takes the
+        // baton, so reading itself there, on its own thread, means it holds it.
+        if (self == null || t_noPoints > 0 || self.Id <= Volatile.Read(ref s_idBase) || self.Hub._holder != self) return false;
+        t_noPoints++; // what the log does (Type.Name's cache, a List growing) must not come back here
+        try
+        {
+            s_steps.Add((SpawnOrder(self), operation, TargetName(target)));
+        }
+        finally
+        {
+            t_noPoints--;
+        }
+        self.Hub.Yield(self);
+        return true;
+    }
+
+    /// <summary>A step's target: a green thread by its start order (<c>T3</c>), anything else by its type's name.</summary>
+    private static string? TargetName(object? target) => target switch
+    {
+        null => null,
+        Thread t when s_byThread.TryGetValue(t, out var g) && SpawnOrder(g) > 0 => "T" + SpawnOrder(g),
+        GreenThread g when SpawnOrder(g) > 0 => "T" + SpawnOrder(g),
+        _ => target.GetType().Name,
+    };
+
+    /// <summary>
+    /// Schedule points off on this thread until <see cref="ResumeSchedulePoints"/>: for operations that are atomic in plain
+    /// .NET but made of several patched steps here (Monitor.Wait's release and re-entry: a switch between its release and
+    /// its enqueue would lose a Pulse plain .NET never loses).
+    /// </summary>
+    internal static void SuppressSchedulePoints() => t_noPoints++;
+
+    /// <summary>Ends <see cref="SuppressSchedulePoints"/>.</summary>
+    internal static void ResumeSchedulePoints() => t_noPoints--;
+
+    /// <summary>
+    /// Called with an exception escaping a green thread's body (spawned or adopted); true if an exploration run took it
+    /// (the thread then ends quietly instead of failing the process, as an unhandled exception would).
+    /// </summary>
+    /// <remarks>
+    /// Decided by the observer, not by whether a run is on: after a deadlock the explorer may end the run before the other
+    /// threads it broke out of their waits have unwound, and their exceptions must not end the process either.
+    /// </remarks>
+    internal static bool ObserveUnhandled(Exception ex) =>
+        ScheduleMode.Explorable && UnhandledObserver is { } observer && t_current is { } self && observer(self, ex);
+}
