@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Evergreen.Bugs;
 using Evergreen.Patching;
 using Evergreen.Testing;
@@ -11,13 +10,11 @@ internal static class ExploreChild
     /// <summary>
     /// Patches, explores <paramref name="bugName"/> from <paramref name="firstSeed"/> and prints one row:
     /// <c>row explore BUG FIRST_SEED FOUND SCHEDULES MS KIND SEED</c> (MS is the report's Elapsed: the exploration
-    /// alone, without process start and patching, which the row's last field <c>patch_ms</c> gives).
+    /// alone, without process start and patching).
     /// </summary>
     public static int Run(string bugName, int firstSeed, int maxSchedules, int budgetMs)
     {
-        var patch = Stopwatch.StartNew();
         Patcher.MonkeyPatch(os: false, thread: true);
-        patch.Stop();
         var bug = Corpus.Get(bugName);
         var report = ScheduleExplorer.Explore(bug.Body, new ExploreOptions
         {
@@ -26,8 +23,7 @@ internal static class ExploreChild
             TimeBudget = TimeSpan.FromMilliseconds(budgetMs),
         });
         Console.WriteLine(string.Join('\t', "row", "explore", bugName, firstSeed, report.BugFound ? 1 : 0, report.SchedulesRun,
-            report.Elapsed.TotalMilliseconds.ToString("0.0"), report.Kind ?? "-", report.Seed?.ToString() ?? "-",
-            patch.Elapsed.TotalMilliseconds.ToString("0")));
+            report.Elapsed.TotalMilliseconds.ToString("0.0"), report.Kind ?? "-", report.Seed?.ToString() ?? "-"));
         if (report.BugFound)
             Console.Error.WriteLine($"[{bugName} from seed {firstSeed}] {report}");
         return 0;

@@ -42,7 +42,7 @@ internal static class Table
                 // The first seed's report (with its interleaving) goes into the markdown's detail.
                 var row = Child(["explore", bug.Name, first.ToString(), o.MaxSchedules.ToString(), o.BudgetMs.ToString()], self,
                     TimeSpan.FromMilliseconds(o.BudgetMs + 60_000), k == 0 ? interleavings : null);
-                // row: explore BUG FIRST FOUND SCHEDULES MS KIND SEED PATCH_MS
+                // row: explore BUG FIRST FOUND SCHEDULES MS KIND SEED
                 var outcome = row.Fields is { } f
                     ? new Outcome(f[3] == "1", double.Parse(f[4], CultureInfo.InvariantCulture), double.Parse(f[5], CultureInfo.InvariantCulture), f[6])
                     : new Outcome(false, double.NaN, double.NaN, "child failed: " + row.Note);
