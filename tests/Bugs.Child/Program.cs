@@ -5,7 +5,9 @@ using Evergreen.Testing;
 // The schedule explorer on the bug corpus, one scenario per process; prints "pass" last and exits 0, or says why and
 // exits 1. Scenarios (BUG: a tests/Bugs Corpus name):
 //   finds-BUG          Explore from seed 1 finds the bug, of the kind it shows (exception, or deadlock/hang)
-//   replays-BUG        Replay of the seed Explore reported fails the same way, step for step
+//   replays-BUG        Replay of the seed Explore reported, in the same process, fails the same way, step for step
+//   replay-BUG-SEED    Replay of SEED alone (a fresh process, as when a reported seed is replayed later); prints the
+//                      failure's kind and steps as finds-BUG does, for the test to compare
 //   passes-BUG-fixed   Explore of the fixed variant runs all its schedules without a failure
 // Deterministic: fixed first seeds and a schedule count, never a wall-clock figure. TimeBudget is set far above what
 // the schedules need, so that MaxSchedules is what bounds a run, and below the watchdog.
@@ -28,6 +30,8 @@ internal static class Program
         {
             if (scenario.StartsWith("finds-", StringComparison.Ordinal))
                 Finds(Corpus.Get(scenario["finds-".Length..]));
+            else if (scenario.StartsWith("replay-", StringComparison.Ordinal))
+                ReplayAlone(scenario["replay-".Length..]);
             else if (scenario.StartsWith("replays-", StringComparison.Ordinal))
                 Replays(Corpus.Get(scenario["replays-".Length..]));
             else if (scenario.StartsWith("passes-", StringComparison.Ordinal) && scenario.EndsWith("-fixed", StringComparison.Ordinal))
@@ -55,6 +59,24 @@ internal static class Program
         Check(KindMatches(bug, report.Kind), $"{bug.Name}: found as '{report.Kind}', expected {Expected(bug)}");
         Check(report.Seed is not null, $"{bug.Name}: no seed reported");
         Check(report.Interleaving.Count > 0, $"{bug.Name}: empty interleaving");
+        PrintOutcome(report);
+    }
+
+    private static void ReplayAlone(string bugAndSeed)
+    {
+        int dash = bugAndSeed.LastIndexOf('-');
+        var bug = Corpus.Get(bugAndSeed[..dash]);
+        var report = ScheduleExplorer.Replay(bug.Body, int.Parse(bugAndSeed[(dash + 1)..]));
+        Console.WriteLine(report);
+        PrintOutcome(report);
+    }
+
+    /// <summary>Machine-readable lines: <c>outcome\tSEED\tKIND\tFAILURE_TYPE</c>, then <c>step\t…</c> per step.</summary>
+    private static void PrintOutcome(ExplorationReport report)
+    {
+        Console.WriteLine($"outcome\t{report.Seed}\t{report.Kind ?? "none"}\t{report.Failure?.GetType().FullName ?? "none"}");
+        foreach (var step in report.Interleaving)
+            Console.WriteLine("step\t" + step);
     }
 
     private static void Replays(Bug bug)

@@ -25,18 +25,49 @@ public class ExplorerFindsCorpusTests(ITestOutputHelper output)
     [MemberData(nameof(Bugs))]
     public void ExplorerFindsTheBug(string bug) => AssertPass("finds-" + bug);
 
+    /// <summary>Explore, then Replay the reported seed in the same process.</summary>
+    [Theory]
+    [InlineData("lost-update")]
+    [InlineData("check-then-act")]
+    [InlineData("lock-order-deadlock", Skip = "explorer (sched 87998d4): after Explore ends on a deadlock, Replay of its seed in the same process " +
+        "runs clean — the deadlocked run's two threads stay blocked in the process; in a fresh process the seed deadlocks step for step")]
+    [InlineData("lost-pulse")]
+    [InlineData("if-not-while", Skip = "explorer (sched 87998d4): BCL-internal locks are schedule points, and building the first 'Queue empty.' " +
+        "message takes 34 (ResourceManager: CultureNameResourceSetPair, Dictionary`2, ResourceReader) where the same-process replay, its " +
+        "message cached, takes 6: same first 19 and last 4 steps, same failure, 57 vs 29 steps; in a fresh process it matches step for step")]
+    [InlineData("publish-before-init")]
+    [InlineData("bounded-buffer-off-by-one")]
+    [InlineData("racy-lazy-init")]
+    public void ReplayOfTheFoundSeedFailsTheSameWay(string bug) => AssertPass("replays-" + bug);
+
+    /// <summary>
+    /// The seed a report gives, replayed in a fresh process (how a seed from a CI log is used): the same kind of
+    /// failure, the same exception type, the same steps.
+    /// </summary>
     [Theory]
     [MemberData(nameof(Bugs))]
-    public void ReplayOfTheFoundSeedFailsTheSameWay(string bug) => AssertPass("replays-" + bug);
+    public void ReplayOfTheFoundSeedInAFreshProcessFailsTheSameWay(string bug)
+    {
+        var found = Run("finds-" + bug);
+        var replayed = Run($"replay-{bug}-{found.Outcome[1]}");
+        Assert.Equal(found.Outcome, replayed.Outcome);
+        Assert.Equal(found.Steps, replayed.Steps);
+    }
 
     [Theory]
     [MemberData(nameof(FixedBugs))]
     public void FixedVariantIsNotFlagged(string bug) => AssertPass("passes-" + bug + "-fixed");
 
-    private void AssertPass(string scenario)
+    private void AssertPass(string scenario) => Run(scenario);
+
+    /// <summary>Runs a scenario that must pass; its <c>outcome</c> fields and <c>step</c> lines.</summary>
+    private (string[] Outcome, string[] Steps) Run(string scenario)
     {
         var result = ChildProcess.Run(s_childDll, scenario);
         output.WriteLine(result.ToString());
         Assert.True(result.Passed, result.ToString());
+        var lines = result.Stdout.Split('\n').Select(l => l.TrimEnd('\r')).ToArray();
+        string[] outcome = lines.FirstOrDefault(l => l.StartsWith("outcome\t", StringComparison.Ordinal))?.Split('\t') ?? [];
+        return (outcome, [.. lines.Where(l => l.StartsWith("step\t", StringComparison.Ordinal))]);
     }
 }
