@@ -198,7 +198,7 @@ internal static class Table
 
     private static Options Parse(string[] args)
     {
-        var o = new Options(10, 10_000, 10_000, 10_000, null, 3, 5_000, null, []);
+        var o = new Options(10, 5_000, 5_000, 10_000, null, 3, 5_000, null, []);
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])

@@ -5,8 +5,8 @@
 # CLI (Task.Run variants from the same seeds; the unchanged Thread bodies from the first 3).
 # Usage: bench/run explore     stdout: explore<TAB>{evergreen-explorer,native-stress,coyote-task,coyote-thread,...}<TAB>bug=..<TAB>metric<TAB>v
 # The markdown table goes to stderr and to bench/out/explore-<date>.md.
-# Knobs: EXPLORE_SEEDS (10), EXPLORE_BUDGET_MS (10000: the explorer's TimeBudget, and Coyote's per seed),
-#        STRESS_MS (10000), COYOTE_THREAD_SEEDS (3), COYOTE_THREAD_BUDGET_MS (5000), COYOTE (the coyote CLI; default:
+# Knobs: EXPLORE_SEEDS (10), EXPLORE_BUDGET_MS (5000: the explorer's TimeBudget, and Coyote's per seed),
+#        STRESS_MS (5000), COYOTE_THREAD_SEEDS (3), COYOTE_THREAD_BUDGET_MS (5000), COYOTE (the coyote CLI; default:
 #        installed into bench/out/tools/coyote with `dotnet tool install`), EXPLORE_BUGS (all), NOBUILD=1.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -41,5 +41,5 @@ fi
 
 STAMP=$(date +%Y-%m-%dT%H%M%S)
 # shellcheck disable=SC2086 # EXPLORE_BUGS is a list of names
-timeout 1800 dotnet "$EXPLORE_DLL" table --seeds "${EXPLORE_SEEDS:-10}" --budget-ms "${EXPLORE_BUDGET_MS:-10000}" \
-  --stress-ms "${STRESS_MS:-10000}" "${coyote_args[@]}" --markdown "$OUT/explore-$STAMP.md" ${EXPLORE_BUGS:-}
+timeout 1800 dotnet "$EXPLORE_DLL" table --seeds "${EXPLORE_SEEDS:-10}" --budget-ms "${EXPLORE_BUDGET_MS:-5000}" \
+  --stress-ms "${STRESS_MS:-5000}" "${coyote_args[@]}" --markdown "$OUT/explore-$STAMP.md" ${EXPLORE_BUGS:-}
