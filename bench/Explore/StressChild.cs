@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Reflection;
+using System.Runtime.CompilerServices;
 using Evergreen.Bugs;
 
 namespace Evergreen.Bench.Explore;
@@ -56,16 +58,15 @@ internal static class StressChild
     /// runs while the JIT compiles the bug's code: that stretches its race window from nanoseconds to milliseconds, so
     /// a cold loop often fails in iteration 1 for a reason no later iteration has. The warm loop measures the rest.
     /// </summary>
-    private static void Prejit(System.Reflection.Assembly assembly)
+    private static void Prejit(Assembly assembly)
     {
-        const System.Reflection.BindingFlags all = System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic |
-            System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.DeclaredOnly;
+        const BindingFlags all = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly;
         foreach (var type in assembly.GetTypes().Where(t => !t.ContainsGenericParameters))
         {
             foreach (var method in type.GetMethods(all).Where(m => !m.IsAbstract && !m.ContainsGenericParameters))
-                System.Runtime.CompilerServices.RuntimeHelpers.PrepareMethod(method.MethodHandle);
+                RuntimeHelpers.PrepareMethod(method.MethodHandle);
             foreach (var ctor in type.GetConstructors(all))
-                System.Runtime.CompilerServices.RuntimeHelpers.PrepareMethod(ctor.MethodHandle);
+                RuntimeHelpers.PrepareMethod(ctor.MethodHandle);
         }
     }
 
