@@ -202,6 +202,9 @@ public sealed partial class Hub
 
     private static List<(long Thread, string Operation, string? Target)> s_steps = new();
 
+    /// <summary>The step log keeps a run's first this many steps: a thread spinning on Thread.Yield until a hang is called logs ~10^5-10^6 a second.</summary>
+    internal const int MaxLoggedSteps = 100_000;
+
     [ThreadStatic] private static int t_noPoints;
 
     /// <summary>Sees exceptions escaping a green thread's body while a run is on; returns true to swallow (the explorer records it).</summary>
@@ -209,6 +212,9 @@ public sealed partial class Hub
 
     /// <summary>Green threads created in the current run and not yet ended.</summary>
     private static int s_runThreads;
+
+    /// <summary>Green threads created in the current run and not yet ended (the baton holder reads it exactly).</summary>
+    internal static int RunThreadsAlive => Volatile.Read(ref s_runThreads);
 
     /// <summary>Called under the baton when the last thread created in the run ends (the explorer's wake).</summary>
     internal static Action? RunEnded;
@@ -280,7 +286,7 @@ public sealed partial class Hub
         t_noPoints++; // what the log does (Type.Name's cache, a List growing) must not come back here
         try
         {
-            s_steps.Add((SpawnOrder(self), operation, TargetName(target)));
+            if (s_steps.Count < MaxLoggedSteps) s_steps.Add((SpawnOrder(self), operation, TargetName(target)));
         }
         finally
         {

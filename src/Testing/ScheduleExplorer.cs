@@ -86,6 +86,7 @@ public static class ScheduleExplorer
             throw new InvalidOperationException("Schedule exploration needs a monkey-patched process: call Patcher.MonkeyPatch() as the first line of Main.");
         if (!ScheduleMode.Explorable)
             throw new InvalidOperationException("The hub's preemption points are compiled out of this process: reference Evergreen.Testing from the entry assembly, or set EVERGREEN_EXPLORE=1.");
+        EnsureWatchdog();
         if (!s_assertionsHooked)
         {
             s_assertionsHooked = true;
@@ -133,23 +134,38 @@ public static class ScheduleExplorer
             }
         })
         { IsBackground = true, Name = "explore-T1" };
-        using var hang = new Timer(_ => hub.Post(() => hub.Wake(self, waitId, s_hangMarker)), null, Timeout.Infinite, Timeout.Infinite);
         waitId = hub.BeginWait(self);
+        Volatile.Write(ref s_hang, new HangArm(Stopwatch.GetTimestamp() + (long)(hangTimeout.TotalSeconds * Stopwatch.Frequency),
+            () => hub.Post(() => hub.Wake(self, waitId, s_hangMarker))));
         hub.BeginRun(unchecked((ulong)seed), explore: true);
-        object? woke;
+        object? woke = null;
         try
         {
             bodyThread.Start();
-            hang.Change(hangTimeout, Timeout.InfiniteTimeSpan);
-            woke = hub.Block(self);
-        }
-        catch (GreenDeadlockException ex)
-        {
-            woke = null;
-            result.Record(ex);
+            int alive = int.MaxValue;
+            while (true)
+            {
+                try
+                {
+                    woke = hub.Block(self);
+                    break;
+                }
+                catch (GreenDeadlockException ex)
+                {
+                    // Every thread waits: the hub broke this wait (and those of the run's other plain threads). Wait on while
+                    // that lets threads of the run end: a run must not leave runnable threads behind to disturb the next one
+                    // (seen: a Replay in the same process starting with a leftover in the run queue, diverging at its first pick).
+                    result.Record(ex);
+                    int now = Hub.RunThreadsAlive;
+                    if (now == 0 || now >= alive) break;
+                    alive = now;
+                    waitId = hub.BeginWait(self);
+                }
+            }
         }
         finally
         {
+            Volatile.Write(ref s_hang, null);
             Hub.RunEnded = null;
             var steps = hub.EndRun();
             result.Steps = steps.Select((s, i) => new ScheduleStep(i + 1, "T" + s.Thread, s.Operation, s.Target)).ToArray();
@@ -160,6 +176,31 @@ public static class ScheduleExplorer
             result.Failure = new TimeoutException($"The run with seed {seed} had not ended after {hangTimeout.TotalSeconds:0.###} s.");
         }
         return result;
+    }
+
+    // The hang watchdog: one native thread for the process, polling the armed deadline every 10 ms. Not a .NET Timer: its
+    // queue's lock is shared with the runtime's timer thread, and a green thread of the run contending with a native one
+    // adds picks and posts the seed does not decide (seen: the replay of a Monitor.Wait schedule diverging at step 9).
+    // A stale arm's wake names the wait of its own run, which the hub ignores once that run is over.
+    private sealed record HangArm(long Deadline, Action Wake);
+
+    private static HangArm? s_hang;
+    private static int s_watchdogStarted;
+
+    private static void EnsureWatchdog()
+    {
+        if (Interlocked.Exchange(ref s_watchdogStarted, 1) != 0) return;
+        Hub.StartNativeThread(new Thread(() =>
+        {
+            while (true)
+            {
+                Thread.Sleep(10); // a native thread: the original sleep
+                if (Volatile.Read(ref s_hang) is { } arm && Stopwatch.GetTimestamp() >= arm.Deadline
+                    && Interlocked.CompareExchange(ref s_hang, null, arm) == arm)
+                    arm.Wake();
+            }
+        }, 256 * 1024)
+        { IsBackground = true, Name = "evergreen-explore-watchdog" });
     }
 
     private static string Classify(Exception ex)

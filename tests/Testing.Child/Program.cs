@@ -21,6 +21,8 @@ internal static class Program
                 "explore-assertion" => Scenarios.ExploreAssertion(),
                 "explore-deadlock" => Scenarios.ExploreDeadlock(),
                 "explore-correct" => Scenarios.ExploreCorrect(),
+                "explore-wait-pulse" => Scenarios.ExploreWaitPulse(),
+                "explore-hang" => Scenarios.ExploreHang(),
                 _ => Scenarios.Fail($"unknown scenario '{scenario}'"),
             };
         }

@@ -161,4 +161,68 @@ internal static class Scenarios
         if (report.SchedulesRun != 200) return Fail($"{report.SchedulesRun} schedules run, expected 200");
         return 0;
     }
+
+    /// <summary>A one-slot buffer with Monitor.Wait/PulseAll; <paramref name="ifNotWhile"/> re-checks nothing after a wake.</summary>
+    private static Action SlotBody(bool ifNotWhile) => () =>
+    {
+        var gate = new object();
+        int? slot = null;
+        int taken = 0;
+        void Put(int v)
+        {
+            lock (gate)
+            {
+                if (ifNotWhile) { if (slot != null) Monitor.Wait(gate); }
+                else while (slot != null) Monitor.Wait(gate);
+                if (slot != null) throw new InvalidOperationException("put into a full slot");
+                slot = v;
+                Monitor.PulseAll(gate);
+            }
+        }
+        void Take()
+        {
+            lock (gate)
+            {
+                while (slot == null) Monitor.Wait(gate);
+                slot = null;
+                taken++;
+                Monitor.PulseAll(gate);
+            }
+        }
+        var producers = new[] { new Thread(() => Put(1)), new Thread(() => Put(2)), new Thread(() => Put(3)) };
+        var consumer = new Thread(() => { Take(); Take(); Take(); });
+        foreach (var t in producers) t.Start();
+        consumer.Start();
+        foreach (var t in producers) t.Join();
+        consumer.Join();
+        if (taken != 3) throw new InvalidOperationException($"taken {taken}");
+    };
+
+    public static int ExploreWaitPulse()
+    {
+        var correct = ScheduleExplorer.Explore(SlotBody(ifNotWhile: false), new ExploreOptions { MaxSchedules = 300, TimeBudget = TimeSpan.FromSeconds(60) });
+        Console.WriteLine(correct);
+        if (correct.BugFound) return Fail("the correct one-slot buffer failed");
+        var buggy = ScheduleExplorer.Explore(SlotBody(ifNotWhile: true), new ExploreOptions { MaxSchedules = 3000, TimeBudget = TimeSpan.FromSeconds(60) });
+        Console.WriteLine(buggy);
+        if (!buggy.BugFound || buggy.Kind != "exception" || buggy.Failure?.Message != "put into a full slot") return Fail("'if' around Monitor.Wait not found");
+        var replay = ScheduleExplorer.Replay(SlotBody(ifNotWhile: true), buggy.Seed!.Value);
+        if (!replay.Interleaving.SequenceEqual(buggy.Interleaving)) return Fail("the replay's steps differ:\n" + replay);
+        return 0;
+    }
+
+    /// <summary>A thread that spins on a flag nobody sets (yielding): not a deadlock (it runs), a hang.</summary>
+    public static int ExploreHang()
+    {
+        var report = ScheduleExplorer.Explore(() =>
+        {
+            bool set = false;
+            var spinner = new Thread(() => { while (!Volatile.Read(ref set)) Thread.Yield(); });
+            spinner.Start();
+            spinner.Join();
+        }, new ExploreOptions { MaxSchedules = 5, HangTimeout = TimeSpan.FromSeconds(1) });
+        Console.WriteLine(report.ToString().Split('\n')[0]);
+        if (!report.BugFound || report.Kind != "hang" || report.Failure is not TimeoutException) return Fail("no hang reported:\n" + report);
+        return 0;
+    }
 }

@@ -81,5 +81,7 @@ public partial class ScheduleTests(ITestOutputHelper output)
     [InlineData("explore-assertion")]    // the same bug behind Trace.Assert: kind "assertion"
     [InlineData("explore-deadlock")]     // AB/BA: kind "deadlock"
     [InlineData("explore-correct")]      // the fixed increment: 200 schedules, none fails
+    [InlineData("explore-wait-pulse")]   // a one-slot buffer: correct with while, 'if' around Monitor.Wait found and replayed
+    [InlineData("explore-hang")]         // a thread spinning on Thread.Yield for a flag nobody sets: kind "hang"
     public void Exploration(string scenario) => Run(scenario);
 }
