@@ -29,10 +29,9 @@ public class ExplorerFindsCorpusTests(ITestOutputHelper output)
     [Theory]
     [InlineData("lost-update")]
     [InlineData("check-then-act")]
-    [InlineData("lock-order-deadlock", Skip = "explorer (sched 87998d4): after Explore ends on a deadlock, Replay of its seed in the same process " +
-        "runs clean — the deadlocked run's two threads stay blocked in the process; in a fresh process the seed deadlocks step for step")]
+    [InlineData("lock-order-deadlock")]
     [InlineData("lost-pulse")]
-    [InlineData("if-not-while", Skip = "explorer (sched 87998d4): BCL-internal locks are schedule points, and building the first 'Queue empty.' " +
+    [InlineData("if-not-while", Skip = "explorer (sched f837902): BCL-internal locks are schedule points, and building the first 'Queue empty.' " +
         "message takes 34 (ResourceManager: CultureNameResourceSetPair, Dictionary`2, ResourceReader) where the same-process replay, its " +
         "message cached, takes 6: same first 19 and last 4 steps, same failure, 57 vs 29 steps; in a fresh process it matches step for step")]
     [InlineData("publish-before-init")]
