@@ -275,14 +275,25 @@ public sealed partial class Hub
     /// <summary>True while an exploration run is on (any thread; racy outside the baton).</summary>
     internal static bool Exploring => ScheduleMode.Explorable && Volatile.Read(ref s_exploring);
 
+    /// <summary>
+    /// True if a <see cref="SchedulePoint"/> on this thread now would act: a run is on, this is one of its green threads, it
+    /// holds the baton, and points are not suppressed here. Lets a caller do costlier checks only then.
+    /// </summary>
+    internal static bool SchedulePointWouldAct() => Exploring && PointsActHere(out _);
+
+    // Only the baton holder switches: a thread being adopted is green (t_current) before it holds the baton, and takes locks
+    // meanwhile (the thread table). The holder field is written by each green thread for itself as it takes the baton, so
+    // reading itself there, on its own thread, means it holds it.
+    private static bool PointsActHere(out GreenThread self)
+    {
+        self = t_current!;
+        return self != null && t_noPoints == 0 && self.Id > Volatile.Read(ref s_idBase) && self.Hub._holder == self;
+    }
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static bool SchedulePointSlow(string operation, object? target)
     {
-        var self = t_current;
-        // Only the baton holder switches: a thread being adopted is green (t_current) before it holds the baton, and takes
-        // locks meanwhile (the thread table). The holder field is written by each green thread for itself as it takes the
-        // baton, so reading itself there, on its own thread, means it holds it.
-        if (self == null || t_noPoints > 0 || self.Id <= Volatile.Read(ref s_idBase) || self.Hub._holder != self) return false;
+        if (!PointsActHere(out var self)) return false;
         t_noPoints++; // what the log does (Type.Name's cache, a List growing) must not come back here
         try
         {

@@ -1,4 +1,5 @@
 using System.Reflection;
+using System.Runtime.CompilerServices;
 using Evergreen.Internal;
 using Evergreen.IO.Internal;
 using Evergreen.Patching.Internal;
@@ -50,9 +51,11 @@ internal static unsafe class LockPatch
 
     // A preemption point of schedule exploration after a Lock release. (An uncontended Lock enter is inlined native code
     // with no hook, so Lock acquires are points only when contended: through the park in EnterGreen.)
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Point(Lock lockObj)
     {
-        if (Hub.Exploring && !t_inSlowPath && NativeScope.GreenCaller) Hub.SchedulePoint("Lock.Exit", WaitKey(lockObj));
+        if (Hub.SchedulePointWouldAct() && !t_inSlowPath && NativeScope.GreenCaller && SchedulePoints.CalledByProgram(2))
+            Hub.SchedulePoint("Lock.Exit", WaitKey(lockObj));
     }
 
     /// <summary>Set while this OS thread is inside the green slow path (its own parking must never park again).</summary>

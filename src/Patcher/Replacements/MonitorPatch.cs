@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Evergreen.Internal;
 using Evergreen.IO.Internal;
 using Evergreen.Patching.Internal;
@@ -52,7 +53,7 @@ internal static unsafe class MonitorPatch
 
     internal static bool TryEnterFastPath(object obj)
     {
-        if (ScheduleMode.Explorable) Point("Monitor.Enter", obj);
+        if (ScheduleMode.Explorable) Point("Monitor.Enter", obj, programOnly: true);
         if (((delegate*<object, bool>)TryEnterFastPathRow.Original)(obj)) return true;
         if (!NativeScope.GreenCaller) return false; // the runtime's slow path: a kernel wait, right for native threads
         GreenMonitor.Enter(obj, s_tryEnterNonBlocking);
@@ -72,7 +73,7 @@ internal static unsafe class MonitorPatch
         int action = ((delegate*<object, int>)ExitFastPathRow.Original)(obj);
         if (GreenMonitor.AnyEnterWaiters && !Monitor.IsEntered(obj)) GreenMonitor.Released(obj);
         // After the release, and only when the runtime has nothing left to do for it (Exit_Slowpath signals native waiters).
-        if (ScheduleMode.Explorable && action == 0) Point("Monitor.Exit", obj);
+        if (ScheduleMode.Explorable && action == 0) Point("Monitor.Exit", obj, programOnly: true);
         return action;
     }
 
@@ -96,10 +97,16 @@ internal static unsafe class MonitorPatch
         }
     }
 
-    /// <summary>A preemption point of schedule exploration (<see cref="Hub.SchedulePoint"/>), for green callers only.</summary>
-    private static void Point(string operation, object obj)
+    /// <summary>
+    /// A preemption point of schedule exploration (<see cref="Hub.SchedulePoint"/>), for green callers only. Enter and Exit
+    /// are points only where the program itself takes the lock (<see cref="SchedulePoints.CalledByProgram"/>); Wait, Pulse
+    /// and TryEnter with a timeout wherever they are called.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Point(string operation, object obj, bool programOnly = false)
     {
-        if (Hub.Exploring && NativeScope.GreenCaller) Hub.SchedulePoint(operation, obj);
+        if (Hub.SchedulePointWouldAct() && NativeScope.GreenCaller && (!programOnly || SchedulePoints.CalledByProgram(2)))
+            Hub.SchedulePoint(operation, obj);
     }
 
     internal static void Pulse(object obj)
