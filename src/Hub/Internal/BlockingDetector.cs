@@ -13,7 +13,7 @@ namespace Evergreen.Internal;
 /// progress counter stands still, a wake-up was lost, and it logs one error per episode saying what is due and who has
 /// the baton (issue 11.8). <c>EVERGREEN_BLOCK_DETECT_MS</c> sets the threshold (default 1000; 0 turns it off). The same
 /// thread gives runtime threads that inherited the hub's CPU pin the process's set back
-/// (<see cref="CpuAffinity.UnpinStrays"/>), every sample whether reporting is on or off.
+/// (<see cref="CpuAffinity.UnpinStrays"/>), every 250 ms whether reporting is on or off.
 /// </summary>
 internal sealed class BlockingDetector
 {
@@ -57,6 +57,7 @@ internal sealed class BlockingDetector
     {
         long lastProgress = -1, lastChange = Stopwatch.GetTimestamp(), dueSince = 0;
         int gcsAtChange = GC.CollectionCount(0);
+        long lastUnpin = 0, unpinEvery = Hub.ToTicks(TimeSpan.FromMilliseconds(250));
         bool reported = false, stallReported = false;
         while (true)
         {
@@ -64,8 +65,13 @@ internal sealed class BlockingDetector
             int period = threshold == 0 ? 1000 : Math.Clamp(threshold / 4, 10, 250);
             if (takeBack > 0) period = Math.Min(period, Math.Max(1, takeBack / 2));
             Thread.Sleep(period); // a native thread: a real sleep
-            CpuAffinity.UnpinStrays();
             long now = Stopwatch.GetTimestamp();
+            // Every 250 ms, not every sample: it lists /proc/self/task, too much for the take-back's 5 ms samples.
+            if (now - lastUnpin >= unpinEvery)
+            {
+                CpuAffinity.UnpinStrays();
+                lastUnpin = now;
+            }
             long progress = _hub.Progress;
             if (progress != lastProgress || (threshold == 0 && takeBack == 0))
             {

@@ -12,7 +12,7 @@ namespace Evergreen.Internal;
 /// <para>Only green threads are pinned. A thread inherits its creator's mask, so threads the runtime creates from a green
 /// thread (thread-pool workers, ".NET Timer", ".NET TP Gate", ".NET Sockets", ...) start pinned too; nothing can start
 /// them elsewhere, so <see cref="UnpinStrays"/> gives them the process's set back, called by the blocking detector's
-/// watchdog every sample (at most 1 s apart).</para>
+/// watchdog every 250 ms.</para>
 /// </summary>
 internal static unsafe class CpuAffinity
 {
