@@ -278,6 +278,8 @@ public sealed partial class Hub
         _choices = 0;
         _roundLeft = 0;
         s_steps = new();
+        s_targetNames = new(ReferenceEqualityComparer.Instance);
+        s_targetsOfType = new();
         s_runThreads = 0;
         // The run's clock starts where the hub's stands and is simulated: runs with one seed see the same times.
         Volatile.Write(ref s_runClockNow, Now);
@@ -296,6 +298,8 @@ public sealed partial class Hub
         _rng = ScheduleMode.Seeded ? new ScheduleRandom(ScheduleMode.Seed) : null;
         var steps = s_steps;
         s_steps = new();
+        s_targetNames = new(ReferenceEqualityComparer.Instance);
+        s_targetsOfType = new();
         return steps;
     }
 
@@ -348,14 +352,28 @@ public sealed partial class Hub
         return true;
     }
 
-    /// <summary>A step's target: a green thread by its start order (<c>T3</c>), anything else by its type's name.</summary>
-    private static string? TargetName(object? target) => target switch
+    /// <summary>
+    /// A step's target: a green thread by its start order (<c>T3</c>), anything else by its type's name and the order in
+    /// which the run first met an object of that type (<c>Account#2</c>), so two locks of one type read apart and a replay
+    /// names them the same. The names live for the run (they hold its objects until <see cref="EndRun"/>).
+    /// </summary>
+    private static string? TargetName(object? target)
     {
-        null => null,
-        Thread t when s_byThread.TryGetValue(t, out var g) && SpawnOrder(g) > 0 => "T" + SpawnOrder(g),
-        GreenThread g when SpawnOrder(g) > 0 => "T" + SpawnOrder(g),
-        _ => target.GetType().Name,
-    };
+        switch (target)
+        {
+            case null: return null;
+            case Thread t when s_byThread.TryGetValue(t, out var g) && SpawnOrder(g) > 0: return "T" + SpawnOrder(g);
+            case GreenThread g when SpawnOrder(g) > 0: return "T" + SpawnOrder(g);
+        }
+        if (s_targetNames.TryGetValue(target, out var name)) return name;
+        string type = target.GetType().Name;
+        int n = s_targetsOfType.TryGetValue(type, out int seen) ? seen + 1 : 1;
+        s_targetsOfType[type] = n;
+        return s_targetNames[target] = $"{type}#{n}";
+    }
+
+    private static Dictionary<object, string> s_targetNames = new(ReferenceEqualityComparer.Instance);
+    private static Dictionary<string, int> s_targetsOfType = new();
 
     /// <summary>
     /// Schedule points off on this thread until <see cref="ResumeSchedulePoints"/>: for operations that are atomic in plain

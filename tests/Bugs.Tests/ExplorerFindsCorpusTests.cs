@@ -48,6 +48,15 @@ public class ExplorerFindsCorpusTests(ITestOutputHelper output)
         Assert.Equal(found.Steps, replayed.Steps);
     }
 
+    /// <summary>The AB/BA interleaving names the two accounts' locks apart (both are plain objects): Object#1, Object#2.</summary>
+    [Fact]
+    public void TheInterleavingNamesTwoLocksOfOneTypeApart()
+    {
+        var found = Run("finds-lock-order-deadlock");
+        Assert.Contains(found.Steps, s => s.Contains("Monitor.Enter Object#1", StringComparison.Ordinal));
+        Assert.Contains(found.Steps, s => s.Contains("Monitor.Enter Object#2", StringComparison.Ordinal));
+    }
+
     [Theory]
     [MemberData(nameof(FixedBugs))]
     public void FixedVariantIsNotFlagged(string bug) => AssertPass("passes-" + bug + "-fixed");
