@@ -158,6 +158,7 @@ public static class ScheduleExplorer
             {
                 try
                 {
+                    self.NoteWait(WaitKind.Other, null, "the end of the exploration run it started");
                     woke = hub.Block(self);
                     break;
                 }
