@@ -150,7 +150,7 @@ internal sealed class BlockingDetector
         if (!_hub.TryTakeBack(g)) return false;
         if (_takeBackSitesLogged.Add(call.Site))
             Hub.Logger.Warning(
-                "Green thread {Name} (id {Id}, OS thread {Tid}) sat {HeldMs:0} ms in {Syscall} at {Site} without a green call, holding the hub: " +
+                "Green thread {Name} (id {Id}, OS thread {Tid}) sat {HeldMs:0} ms in {Syscall:l} at {Site:l} without a green call, holding the hub: " +
                 "the hub took the baton back and runs the other green threads. The thread runs natively, beside them, from when that call " +
                 "returns until its next green call, where it waits for the baton again. Make the call green (patch its area) or run it " +
                 "through Tpool.Execute; this is logged once per call site.",
@@ -165,8 +165,8 @@ internal sealed class BlockingDetector
         if (!_rejoinSitesLogged.Add(site)) return;
         double ms = (Stopwatch.GetTimestamp() - g.TakenBackAt) * 1000.0 / Stopwatch.Frequency;
         Hub.Logger.Information(
-            "Green thread {Name} (id {Id}) is back on the hub {Ms:0} ms after the baton was taken back from its native call at {Site}; " +
-            "its first green call after it:{NewLine}{Stack}",
+            "Green thread {Name} (id {Id}) is back on the hub {Ms:0} ms after the baton was taken back from its native call at {Site:l}; " +
+            "its first green call after it:{NewLine:l}{Stack:l}",
             g.Name, g.Id, ms, site, Environment.NewLine, new StackTrace(3, false).ToString());
     }
 
