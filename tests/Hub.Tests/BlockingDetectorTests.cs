@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Evergreen.Internal;
 using Serilog;
 using Serilog.Core;
@@ -54,10 +55,29 @@ public class BlockingDetectorTests
         }
     }
 
-    [Fact]
-    public void The_baton_is_taken_back_from_a_green_thread_blocked_natively_so_another_green_thread_can_release_it()
+    [StructLayout(LayoutKind.Sequential)]
+    private struct PollFd
     {
-        var released = new ManualResetEventSlim();
+        public int Fd;
+        public short Events;
+        public short Revents;
+    }
+
+    [DllImport("libc", EntryPoint = "pipe")]
+    private static extern unsafe int LibcPipe(int* fds);
+
+    [DllImport("libc", EntryPoint = "poll")]
+    private static extern unsafe int LibcPoll(PollFd* fds, nuint count, int timeoutMs);
+
+    [DllImport("libc", EntryPoint = "write")]
+    private static extern unsafe nint LibcWrite(int fd, byte* buffer, nuint count);
+
+    [DllImport("libc", EntryPoint = "close")]
+    private static extern int LibcClose(int fd);
+
+    [Fact]
+    public unsafe void The_baton_is_taken_back_from_a_green_thread_blocked_natively_so_another_green_thread_can_release_it()
+    {
         var warnings = new List<string>();
         var previousLogger = Hub.Logger;
         Hub.Logger = new LoggerConfiguration().WriteTo.Sink(new Capture(e =>
@@ -65,15 +85,27 @@ public class BlockingDetectorTests
             lock (warnings) warnings.Add(e.RenderMessage());
         })).CreateLogger();
         long before = Hub.Instance.TakeBacks;
+        int* fds = stackalloc int[2];
+        Assert.Equal(0, LibcPipe(fds));
+        int readFd = fds[0], writeFd = fds[1];
         try
         {
             bool ended = false;
             Hub.Run(() =>
             {
-                // A plain native wait (nothing is patched here) holding the baton: only the green thread below can end it,
-                // and it can run only if the baton is taken back (without that, the bound ends the wait after 60 s).
-                var offender = Green.Spawn(() => ended = released.Wait(TimeSpan.FromSeconds(60)), name: "offender");
-                var releaser = Green.Spawn(() => released.Set(), name: "releaser");
+                // libc poll(2) on an empty pipe (nothing is patched here) holding the baton: only the green thread below
+                // can end it, and it can run only if the baton is taken back (without that, the bound ends it after 60 s).
+                // A call site of its own in this process: the take-back is logged once per call site.
+                var offender = Green.Spawn(() =>
+                {
+                    var pfd = new PollFd { Fd = readFd, Events = 1 /* POLLIN */ };
+                    ended = LibcPoll(&pfd, 1, 60_000) == 1;
+                }, name: "offender");
+                var releaser = Green.Spawn(() =>
+                {
+                    byte x = 1;
+                    LibcWrite(writeFd, &x, 1);
+                }, name: "releaser");
                 offender.Wait();
                 releaser.Wait();
             });
@@ -82,11 +114,13 @@ public class BlockingDetectorTests
             string warning;
             lock (warnings) warning = warnings.First(w => w.Contains("took the baton back"));
             Assert.Contains("offender", warning);
-            Assert.Contains("futex", warning);
+            Assert.Contains("poll", warning);
         }
         finally
         {
             Hub.Logger = previousLogger;
+            LibcClose(readFd);
+            LibcClose(writeFd);
         }
     }
 

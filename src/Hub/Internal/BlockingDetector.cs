@@ -144,6 +144,12 @@ internal sealed class BlockingDetector
         if (_hub.Holder is not { Lease: Hub.LeaseRunning } g) return false;
         int tid = _hub.HolderTid;
         if (tid == 0 || ReadNativeCall(tid) is not { } call) return false;
+        // A runtime suspension (a GC, or tiered compilation installing its stubs) parks every thread in futex too, and
+        // GC counts miss the second kind. This thread cannot come back from its /proc reads into managed code until a
+        // suspension in progress has ended, so a second look a moment later sees a suspended holder running again; a
+        // holder still in the very same call (number, arguments, stack and instruction pointer) is blocked in it.
+        Thread.Sleep(1);
+        if (ReadNativeCall(tid) is not { } again || again.Raw != call.Raw) return false;
         if (GC.CollectionCount(0) != gcsAtChange || _hub.Progress != progress) return false;
         g.TakenBackAt = Stopwatch.GetTimestamp();
         g.TakeBackSite = call.Site;
@@ -171,7 +177,7 @@ internal sealed class BlockingDetector
     }
 
     /// <summary>A thread asleep in a system call: the call's name and where it was made (module+offset of the user PC).</summary>
-    private sealed record NativeCall(string Syscall, string Site);
+    private sealed record NativeCall(string Syscall, string Site, string Raw);
 
     /// <summary>What <paramref name="tid"/> is blocked in, or null if it is running, stopped, or not in a system call.</summary>
     private static NativeCall? ReadNativeCall(int tid)
@@ -183,10 +189,11 @@ internal sealed class BlockingDetector
             char state = stat[(stat.LastIndexOf(')') + 2)..][0];
             if (state is not ('S' or 'D')) return null;
             // "nr arg1 … arg6 sp pc" while in a call; "running" or "-1 sp pc" otherwise.
-            string[] f = File.ReadAllText(dir + "/syscall").Trim().Split(' ');
+            string raw = File.ReadAllText(dir + "/syscall").Trim();
+            string[] f = raw.Split(' ');
             if (f.Length < 9 || !int.TryParse(f[0], out int nr) || nr < 0) return null;
             ulong pc = Convert.ToUInt64(f[8], 16);
-            return new NativeCall(SyscallName(nr), ModuleOffset(pc));
+            return new NativeCall(SyscallName(nr), ModuleOffset(pc), raw);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or OverflowException)
         {
