@@ -72,6 +72,7 @@ internal static class Program
             Thread.Sleep(seconds * 1000); // native sleep: this thread is not green (int overload: see native-sleep-timespan)
             Console.WriteLine($"FAIL {scenario}: not finished after {seconds} s (safety bound): the hub is frozen or a green thread was never woken");
             if (Scenarios.Diagnostic is { } d) Console.WriteLine("diagnostic: " + d());
+            Evergreen.Green.DumpThreads(Console.Out); // what each green thread waits on (a racy snapshot: off the baton)
             Console.Out.Flush();
             Environment.Exit(2);
         }, "scenario-watchdog", isBackground: true);
