@@ -130,7 +130,7 @@ public sealed partial class Hub
         {
             error = ex;
         }
-        EnterForGood(g);
+        TakeLease(g);
         if (error != null && error is not GreenThreadExitException && !(ScheduleMode.Explorable && ObserveUnhandled(error)))
             Logger.Error(error, "Green thread {Name} ({Id}) ended with an unhandled exception", g.Name, g.Id);
         try

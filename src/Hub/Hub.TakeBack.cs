@@ -33,7 +33,7 @@ public sealed partial class Hub
     {
         self = t_current;
         if (self == null || self.Lease == LeaseInHub) return default;
-        if (Interlocked.CompareExchange(ref self.Lease, LeaseInHub, LeaseRunning) != LeaseRunning) self.Hub.Rejoin(self);
+        self.Hub.TakeLease(self);
         return new HubEntry(self);
     }
 
@@ -45,8 +45,12 @@ public sealed partial class Hub
         return entry;
     }
 
-    /// <summary>Moves the lease of a green thread that is leaving its own code for good (its body ended, or it leaves the hub).</summary>
-    private void EnterForGood(GreenThread g)
+    /// <summary>
+    /// Moves <paramref name="g"/>'s lease (the calling thread's own) to <see cref="LeaseInHub"/>, rejoining first if the
+    /// watchdog revoked it; without a <see cref="HubEntry"/> to undo it for a thread leaving its own code for good (its
+    /// body ended, or it leaves the hub).
+    /// </summary>
+    private void TakeLease(GreenThread g)
     {
         if (g.Lease == LeaseInHub) return;
         if (Interlocked.CompareExchange(ref g.Lease, LeaseInHub, LeaseRunning) != LeaseRunning) Rejoin(g);

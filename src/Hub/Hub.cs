@@ -240,7 +240,7 @@ public sealed partial class Hub
     internal void Leave(GreenThread self)
     {
         Debug.Assert(t_current == self && self.IsAdopted);
-        EnterForGood(self);
+        TakeLease(self);
         try
         {
             self.Complete(null);

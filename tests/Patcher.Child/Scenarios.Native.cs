@@ -88,19 +88,46 @@ internal static partial class Scenarios
         LibcClose(writeFd);
     }
 
-    /// <summary>Main itself blocks in poll(2) for 300 ms twice while a thread counts; then both share a lock as usual.</summary>
+    /// <summary>
+    /// Main itself blocks natively twice (poll(2) on a pipe) until another thread has counted five more and writes to the
+    /// pipe; then both share a lock as usual. Patched, only a take-back lets the other thread run at all.
+    /// </summary>
     private static void DiffNativeBlockOnMain()
     {
-        var counter = new Counter();
+        using var gate = new NativeGate();
+        object turn = new();
+        int asked = 0, counted = 0;
+        var other = new Thread(() =>
+        {
+            for (int round = 0; round < 2; round++)
+            {
+                lock (turn)
+                {
+                    while (asked <= round) Monitor.Wait(turn);
+                }
+                for (int k = 0; k < 5; k++)
+                {
+                    Thread.Sleep(1);
+                    Interlocked.Increment(ref counted);
+                }
+                gate.Open();
+            }
+        });
+        other.Start();
         var progressed = new List<bool>();
         for (int round = 0; round < 2; round++)
         {
-            int before = counter.Count;
-            LibcPoll(0, 0, 300);
-            progressed.Add(counter.Count > before);
+            int before = Volatile.Read(ref counted);
+            lock (turn)
+            {
+                asked++;
+                Monitor.Pulse(turn);
+            }
+            gate.WaitNatively();
+            progressed.Add(Volatile.Read(ref counted) > before);
             Thread.Sleep(1); // a green call: Main rejoins the hub here
         }
-        counter.Stop();
+        other.Join();
         Observe($"the other thread counted during each of Main's polls: {string.Join(", ", progressed)}");
     }
 
@@ -123,20 +150,43 @@ internal static partial class Scenarios
                 Thread.Yield();
             }
         }
+        // Each round the blocker asks the opener for a byte and waits for it natively: the opener can only run once the
+        // baton is taken back, so each of the three rounds needs its own take-back, all at one call site.
+        using var gate = new NativeGate();
+        object turn = new();
+        int asked = 0;
+        var opener = new Thread(() =>
+        {
+            for (int round = 0; round < 3; round++)
+            {
+                lock (turn)
+                {
+                    while (asked <= round) Monitor.Wait(turn);
+                }
+                gate.Open();
+            }
+        });
         var blocker = new Thread(() =>
         {
-            for (int i = 0; i < 3; i++)
+            for (int round = 0; round < 3; round++)
             {
-                LibcPoll(0, 0, 100); // one call site, taken back three times, logged once
-                Thread.Yield();      // a green call: back on the hub
+                lock (turn)
+                {
+                    asked++;
+                    Monitor.Pulse(turn);
+                }
+                gate.WaitNatively();
+                Thread.Yield(); // a green call: back on the hub
             }
             Critical();
         });
         var other = new Thread(Critical);
+        opener.Start();
         blocker.Start();
         other.Start();
         blocker.Join();
         other.Join();
+        opener.Join();
         long takeBacks = Hub.Instance.TakeBacks;
         var warnings = sink.Messages(LogEventLevel.Warning).Where(m => m.Contains("took the baton back", StringComparison.Ordinal)).ToList();
         var returns = sink.Messages(LogEventLevel.Information).Where(m => m.Contains("is back on the hub", StringComparison.Ordinal)).ToList();
@@ -148,6 +198,53 @@ internal static partial class Scenarios
         if (overlaps != 0) throw new InvalidOperationException($"{overlaps} overlapping critical sections after the blocked thread rejoined");
         Console.WriteLine(warnings[0]);
     }
+
+    /// <summary>A pipe one thread waits on natively, in libc poll(2), until another thread writes a byte to it.</summary>
+    private sealed unsafe class NativeGate : IDisposable
+    {
+        private readonly int _readFd, _writeFd;
+
+        public NativeGate()
+        {
+            int* fds = stackalloc int[2];
+            if (LibcPipe(fds) != 0) throw new InvalidOperationException("pipe failed: " + Marshal.GetLastPInvokeError());
+            _readFd = fds[0];
+            _writeFd = fds[1];
+        }
+
+        /// <summary>Blocks in poll(2) (60 s safety bound) until a byte arrives, and takes it.</summary>
+        public void WaitNatively()
+        {
+            var pfd = new PollFd { Fd = _readFd, Events = 1 /* POLLIN */ };
+            if (LibcPollFds(&pfd, 1, 60_000) != 1) throw new InvalidOperationException("no byte within the 60 s bound");
+            byte b;
+            if (LibcRead(_readFd, &b, 1) != 1) throw new InvalidOperationException("read failed: " + Marshal.GetLastPInvokeError());
+        }
+
+        /// <summary>Lets one <see cref="WaitNatively"/> through.</summary>
+        public void Open()
+        {
+            byte b = 1;
+            if (LibcWrite(_writeFd, &b, 1) != 1) throw new InvalidOperationException("write failed: " + Marshal.GetLastPInvokeError());
+        }
+
+        public void Dispose()
+        {
+            LibcClose(_readFd);
+            LibcClose(_writeFd);
+        }
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short Revents;
+    }
+
+    [DllImport("libc", EntryPoint = "poll", SetLastError = true)]
+    private static extern unsafe int LibcPollFds(PollFd* fds, nuint count, int timeoutMs);
 
     /// <summary>A thread that counts with Thread.Sleep(1) until stopped; it has counted once when the constructor returns.</summary>
     private sealed class Counter

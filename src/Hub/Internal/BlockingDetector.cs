@@ -151,16 +151,17 @@ internal sealed class BlockingDetector
         Thread.Sleep(1);
         if (ReadNativeCall(tid) is not { } again || again.Raw != call.Raw) return false;
         if (GC.CollectionCount(0) != gcsAtChange || _hub.Progress != progress) return false;
+        string site = ModuleOffset(call.Pc);
         g.TakenBackAt = Stopwatch.GetTimestamp();
-        g.TakeBackSite = call.Site;
+        g.TakeBackSite = site;
         if (!_hub.TryTakeBack(g)) return false;
-        if (_takeBackSitesLogged.Add(call.Site))
+        if (_takeBackSitesLogged.Add(site))
             Hub.Logger.Warning(
                 "Green thread {Name} (id {Id}, OS thread {Tid}) sat {HeldMs:0} ms in {Syscall:l} at {Site:l} without a green call, holding the hub: " +
                 "the hub took the baton back and runs the other green threads. The thread runs natively, beside them, from when that call " +
                 "returns until its next green call, where it waits for the baton again. Make the call green (patch its area) or run it " +
                 "through Tpool.Execute; this is logged once per call site.",
-                g.Name, g.Id, tid, heldMs, call.Syscall, call.Site);
+                g.Name, g.Id, tid, heldMs, SyscallName(call.Nr), site);
         return true;
     }
 
@@ -176,8 +177,8 @@ internal sealed class BlockingDetector
             g.Name, g.Id, ms, site, Environment.NewLine, new StackTrace(3, false).ToString());
     }
 
-    /// <summary>A thread asleep in a system call: the call's name and where it was made (module+offset of the user PC).</summary>
-    private sealed record NativeCall(string Syscall, string Site, string Raw);
+    /// <summary>A thread asleep in a system call: its number, the user PC it was made from, and the whole /proc line.</summary>
+    private sealed record NativeCall(int Nr, ulong Pc, string Raw);
 
     /// <summary>What <paramref name="tid"/> is blocked in, or null if it is running, stopped, or not in a system call.</summary>
     private static NativeCall? ReadNativeCall(int tid)
@@ -185,15 +186,12 @@ internal sealed class BlockingDetector
         try
         {
             string dir = $"/proc/self/task/{tid}";
-            string stat = File.ReadAllText(dir + "/stat");
-            char state = stat[(stat.LastIndexOf(')') + 2)..][0];
-            if (state is not ('S' or 'D')) return null;
+            if (ReadState(dir) is not ('S' or 'D')) return null;
             // "nr arg1 … arg6 sp pc" while in a call; "running" or "-1 sp pc" otherwise.
             string raw = File.ReadAllText(dir + "/syscall").Trim();
             string[] f = raw.Split(' ');
             if (f.Length < 9 || !int.TryParse(f[0], out int nr) || nr < 0) return null;
-            ulong pc = Convert.ToUInt64(f[8], 16);
-            return new NativeCall(SyscallName(nr), ModuleOffset(pc), raw);
+            return new NativeCall(nr, Convert.ToUInt64(f[8], 16), raw);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or OverflowException)
         {
@@ -225,8 +223,7 @@ internal sealed class BlockingDetector
         try
         {
             string dir = $"/proc/self/task/{tid}";
-            string stat = File.ReadAllText(dir + "/stat");
-            char state = stat[(stat.LastIndexOf(')') + 2)..][0];
+            char state = ReadState(dir);
             if (state == 'R') return "it is running on the CPU (a loop without a green call?)";
             string wchan = File.ReadAllText(dir + "/wchan").Trim();
             string sys = File.ReadAllText(dir + "/syscall").Split(' ')[0];
@@ -241,6 +238,13 @@ internal sealed class BlockingDetector
         {
             return "its OS thread could not be inspected";
         }
+    }
+
+    /// <summary>The scheduler state letter of the task whose /proc directory is <paramref name="dir"/> (R, S, D, …).</summary>
+    private static char ReadState(string dir)
+    {
+        string stat = File.ReadAllText(dir + "/stat");
+        return stat[stat.LastIndexOf(')') + 2]; // the name in parentheses may itself hold spaces and ')'
     }
 
     private static string SyscallName(int nr) => nr switch
