@@ -59,10 +59,13 @@ public sealed partial class Hub
     /// <summary>
     /// The watchdog's move: if <paramref name="g"/> still runs its own code with the baton, revokes its lease and hands
     /// the baton on from the calling (native) thread. False if <paramref name="g"/> entered the hub meanwhile.
+    /// <paramref name="announce"/> runs once the lease is revoked and before any other green thread runs, so what it logs
+    /// comes before anything they do.
     /// </summary>
-    internal bool TryTakeBack(GreenThread g)
+    internal bool TryTakeBack(GreenThread g, Action announce)
     {
         if (Interlocked.CompareExchange(ref g.Lease, LeaseRevoked, LeaseRunning) != LeaseRunning) return false;
+        announce();
         // g counts as a wait an outside thread will end until it rejoins: with every other green thread blocked, the
         // scheduler must not call the program deadlocked while g's call may still return.
         BeginExternalWait();

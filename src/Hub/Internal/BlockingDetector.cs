@@ -154,15 +154,16 @@ internal sealed class BlockingDetector
         string site = ModuleOffset(call.Pc);
         g.TakenBackAt = Stopwatch.GetTimestamp();
         g.TakeBackSite = site;
-        if (!_hub.TryTakeBack(g)) return false;
-        if (_takeBackSitesLogged.Add(site))
+        return _hub.TryTakeBack(g, () =>
+        {
+            if (!_takeBackSitesLogged.Add(site)) return;
             Hub.Logger.Warning(
                 "Green thread {Name} (id {Id}, OS thread {Tid}) sat {HeldMs:0} ms in {Syscall:l} at {Site:l} without a green call, holding the hub: " +
                 "the hub took the baton back and runs the other green threads. The thread runs natively, beside them, from when that call " +
                 "returns until its next green call, where it waits for the baton again. Make the call green (patch its area) or run it " +
                 "through Tpool.Execute; this is logged once per call site.",
                 g.Name, g.Id, tid, heldMs, SyscallName(call.Nr), site);
-        return true;
+        });
     }
 
     /// <summary>Logs, once per call site, where a green thread whose baton was taken back came back to the hub (under the baton).</summary>
