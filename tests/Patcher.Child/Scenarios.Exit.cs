@@ -38,7 +38,7 @@ internal static partial class Scenarios
                 Console.WriteLine("main returns 4");
                 return 4;
             default:
-                throw new ArgumentException("unknown exit scenario " + name);
+                return RunProbe3Exit(name) ?? throw new ArgumentException("unknown exit scenario " + name);
         }
     }
 }

@@ -56,6 +56,24 @@ public class DifferentialTests(ITestOutputHelper output)
     [InlineData("diff-native-poll")]
     [InlineData("diff-native-pipe-read")]
     [InlineData("diff-native-block-on-main")]
+    [InlineData("diff-p3-yield-delay-loops")]
+    [InlineData("diff-p3-async-void-from-thread")]
+    [InlineData("diff-p3-tcs-set-by-thread")]
+    [InlineData("diff-p3-whenall-whenany")]
+    [InlineData("diff-p3-waitall-waitany-async")]
+    [InlineData("diff-p3-parallel-foreachasync")]
+    [InlineData("diff-p3-semaphoreslim-async-lock")]
+    [InlineData("diff-p3-channel")]
+    [InlineData("diff-p3-async-enumerable")]
+    [InlineData("diff-p3-periodic-timer")]
+    [InlineData("diff-p3-cancel-after")]
+    [InlineData("diff-p3-configureawait-false-monitor")]
+    [InlineData("diff-p3-sync-over-async-nested")]
+    [InlineData("diff-p3-asynclocal-into-thread")]
+    [InlineData("diff-p3-unsafe-queue-work-item")]
+    [InlineData("diff-p3-unobserved-task-exception")]
+    [InlineData("diff-p3-long-running-task")]
+    [InlineData("diff-p3-scheduler-current")]
     public void SameResultPatchedAndUnpatched(string name)
     {
         var plain = ChildProcess.Run(PatchScenarioTests.ChildDll, name, ("EVERGREEN_NO_PATCH", "1"));
@@ -74,6 +92,17 @@ public class DifferentialTests(ITestOutputHelper output)
     [InlineData("exit-unhandled-on-thread")]
     [InlineData("exit-foreground-thread-outlives-main")]
     [InlineData("exit-background-thread-does-not-hold-exit")]
+    [InlineData("exit-p3-environment-exit-from-pool")]
+    [InlineData("exit-p3-environment-exit-from-continuation")]
+    [InlineData("exit-p3-async-void-throws-on-thread")]
+    [InlineData("exit-p3-async-void-throws-before-await")]
+    [InlineData("exit-p3-exit-code-set-by-thread-after-main")]
+    [InlineData("exit-p3-processexit-joins-thread")]
+    [InlineData("exit-p3-long-running-task-does-not-hold-exit")]
+    [InlineData("exit-p3-foreground-from-timer-callback")]
+    [InlineData("exit-p3-foreground-blocked-in-await")]
+    [InlineData("exit-p3-unhandled-on-pool-work-item")]
+    [InlineData("exit-p3-exit-with-green-threads-in-lock-and-await")]
     public void ExitAsUnpatched(string name)
     {
         var plain = ChildProcess.Run(PatchScenarioTests.ChildDll, name, ("EVERGREEN_NO_PATCH", "1"));

@@ -1,0 +1,750 @@
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+
+// Probe 3: async/await mixed with plain threads, tasks, process exit and unhandled exceptions, as a new user would
+// write it. "diff-p3-*" run under RunDifferential (the "out:" lines must agree), "exit-p3-*" under RunExit (exit code,
+// stdout and the "Unhandled exception." line must agree). No sleep is a synchronisation: every line is deterministic.
+internal static partial class Scenarios
+{
+    /// <summary>Dispatches the probe-3 scenarios; false if <paramref name="name"/> is not one.</summary>
+    private static bool RunProbe3(string name)
+    {
+        switch (name)
+        {
+            case "diff-p3-yield-delay-loops": DiffP3YieldDelayLoops(); return true;
+            case "diff-p3-async-void-from-thread": DiffP3AsyncVoidFromThread(); return true;
+            case "diff-p3-tcs-set-by-thread": DiffP3TcsSetByThread(); return true;
+            case "diff-p3-whenall-whenany": DiffP3WhenAllWhenAny(); return true;
+            case "diff-p3-waitall-waitany-async": DiffP3WaitAllWaitAnyAsync(); return true;
+            case "diff-p3-parallel-foreachasync": DiffP3ParallelForEachAsync(); return true;
+            case "diff-p3-semaphoreslim-async-lock": DiffP3SemaphoreSlimAsyncLock(); return true;
+            case "diff-p3-channel": DiffP3Channel(); return true;
+            case "diff-p3-async-enumerable": DiffP3AsyncEnumerable(); return true;
+            case "diff-p3-periodic-timer": DiffP3PeriodicTimer(); return true;
+            case "diff-p3-cancel-after": DiffP3CancelAfter(); return true;
+            case "diff-p3-configureawait-false-monitor": DiffP3ConfigureAwaitFalseMonitor(); return true;
+            case "diff-p3-sync-over-async-nested": DiffP3SyncOverAsyncNested(); return true;
+            case "diff-p3-asynclocal-into-thread": DiffP3AsyncLocalIntoThread(); return true;
+            case "diff-p3-unsafe-queue-work-item": DiffP3UnsafeQueueUserWorkItem(); return true;
+            case "diff-p3-unobserved-task-exception": DiffP3UnobservedTaskException(); return true;
+            case "diff-p3-long-running-task": DiffP3LongRunningTask(); return true;
+            case "diff-p3-scheduler-current": DiffP3SchedulerCurrent(); return true;
+            default: return false;
+        }
+    }
+
+    /// <summary>8 threads each run an async loop of Task.Yield and Task.Delay(1) awaits, blocking in Wait().</summary>
+    private static void DiffP3YieldDelayLoops()
+    {
+        int steps = 0;
+        async Task<int> Loop(int id)
+        {
+            int mine = 0;
+            for (int i = 0; i < 25; i++)
+            {
+                if (i % 2 == 0) await Task.Yield();
+                else await Task.Delay(1);
+                mine++;
+                Interlocked.Increment(ref steps);
+            }
+            return id * 1000 + mine;
+        }
+
+        var results = new int[8];
+        var threads = Enumerable.Range(0, 8).Select(i => new Thread(() => results[i] = Loop(i).Result)).ToList();
+        threads.ForEach(t => t.Start());
+        threads.ForEach(t => t.Join());
+        Observe($"steps {steps}; results {string.Join(",", results)}");
+    }
+
+    /// <summary>An async void method started from a plain thread, which waits on an event the method sets at its end.</summary>
+    private static void DiffP3AsyncVoidFromThread()
+    {
+        var log = new List<string>();
+        using var done = new ManualResetEventSlim();
+        async void Fire(int n)
+        {
+            for (int i = 0; i < n; i++)
+            {
+                await Task.Delay(1);
+                lock (log) log.Add($"tick {i}");
+            }
+            done.Set();
+        }
+
+        var thread = new Thread(() =>
+        {
+            Fire(3);
+            lock (log) log.Add("Fire returned at its first await");
+            done.Wait();
+        });
+        thread.Start();
+        thread.Join();
+        Observe(string.Join(", ", log));
+    }
+
+    /// <summary>
+    /// A TaskCompletionSource completed by another plain thread while a thread awaits it: with inline continuations the
+    /// continuation runs inside SetResult (unpatched: on the setter thread; patched: the setter is green and so is the
+    /// captured context), with RunContinuationsAsynchronously SetResult returns first.
+    /// </summary>
+    private static void DiffP3TcsSetByThread()
+    {
+        foreach (var options in new[] { TaskCreationOptions.None, TaskCreationOptions.RunContinuationsAsynchronously })
+        {
+            var tcs = new TaskCompletionSource<int>(options);
+            var log = new List<string>();
+            using var registered = new ManualResetEventSlim();
+            async Task Awaiter()
+            {
+                int v = await tcs.Task;
+                lock (log) log.Add($"continuation got {v}");
+            }
+
+            // Awaiter() returns to its caller only once its await has registered the continuation: then the setter may run.
+            var waiter = new Thread(() =>
+            {
+                var running = Awaiter();
+                registered.Set();
+                running.Wait();
+            });
+            waiter.Start();
+            var setter = new Thread(() =>
+            {
+                registered.Wait();
+                tcs.SetResult(42);
+                lock (log) log.Add("SetResult returned");
+            });
+            setter.Start();
+            setter.Join();
+            waiter.Join();
+            lock (log)
+            {
+                var sorted = options == TaskCreationOptions.None ? log : log.Order().ToList(); // async: either order
+                Observe($"{options}: {string.Join(", ", sorted)}");
+            }
+        }
+    }
+
+    /// <summary>Task.WhenAll / WhenAny of Task.Run work awaited on a plain thread, then .Wait()ed.</summary>
+    private static void DiffP3WhenAllWhenAny()
+    {
+        async Task<string> Combine()
+        {
+            var work = Enumerable.Range(1, 5).Select(i => Task.Run(() => { Thread.Sleep(i); return i * i; })).ToArray();
+            int[] all = await Task.WhenAll(work);
+            var gate = new TaskCompletionSource<int>();
+            var first = await Task.WhenAny(gate.Task, Task.Run(() => 99));
+            string any = first == gate.Task ? "gate" : $"run {await first}";
+            var faults = new[] { Task.Run(() => throw new InvalidOperationException("a")), Task.Run(() => throw new FormatException("b")) };
+            string fault;
+            try { await Task.WhenAll(faults); fault = "none"; }
+            catch (Exception e) // which of the two is thrown depends on which task faulted first, in plain .NET too
+            {
+                var inner = Task.WhenAll(faults).Exception!.InnerExceptions.Select(x => x.GetType().Name).Order();
+                fault = $"{(e is InvalidOperationException or FormatException ? "one of them" : e.GetType().Name)}, inner {string.Join("+", inner)}";
+            }
+            return $"all {string.Join(",", all)}; any {any}; fault {fault}";
+        }
+
+        string result = "";
+        var thread = new Thread(() =>
+        {
+            var t = Combine();
+            t.Wait();
+            result = t.Result;
+        });
+        thread.Start();
+        thread.Join();
+        Observe(result);
+    }
+
+    /// <summary>Task.WaitAll / WaitAny from a plain thread on async methods whose continuations need the hub.</summary>
+    private static void DiffP3WaitAllWaitAnyAsync()
+    {
+        async Task<int> After(int ms, int v)
+        {
+            await Task.Delay(ms);
+            await Task.Yield();
+            return v;
+        }
+
+        int any = -1, sum = 0;
+        bool timedOut = true;
+        var thread = new Thread(() =>
+        {
+            var tasks = new[] { After(5, 1), After(10, 2), After(15, 3) };
+            Task.WaitAll(tasks);
+            sum = tasks.Sum(t => t.Result);
+            var never = new TaskCompletionSource<int>().Task;
+            any = Task.WaitAny(never, After(5, 4));
+            timedOut = Task.WaitAny([never], 30) == -1;
+        });
+        thread.Start();
+        thread.Join();
+        Observe($"WaitAll sum {sum}; WaitAny index {any}; WaitAny timed out {timedOut}");
+    }
+
+    /// <summary>Parallel.ForEachAsync from a plain thread, with awaits in the body and a degree of parallelism of 3.</summary>
+    private static void DiffP3ParallelForEachAsync()
+    {
+        long sum = 0;
+        int inside = 0, maxInside = 0;
+        var thread = new Thread(() =>
+        {
+            Parallel.ForEachAsync(Enumerable.Range(1, 30), new ParallelOptions { MaxDegreeOfParallelism = 3 }, async (i, ct) =>
+            {
+                int now = Interlocked.Increment(ref inside);
+                lock (s_observed) maxInside = Math.Max(maxInside, now);
+                await Task.Delay(1, ct);
+                Interlocked.Add(ref sum, i);
+                Interlocked.Decrement(ref inside);
+            }).Wait();
+        });
+        thread.Start();
+        thread.Join();
+        Observe($"sum {sum}; at most 3 at once {maxInside <= 3}");
+    }
+
+    /// <summary>SemaphoreSlim(1) as an async lock shared by 6 threads, each awaiting inside the critical section.</summary>
+    private static void DiffP3SemaphoreSlimAsyncLock()
+    {
+        using var gate = new SemaphoreSlim(1, 1);
+        int inside = 0, overlaps = 0, entries = 0;
+        async Task Work()
+        {
+            for (int i = 0; i < 10; i++)
+            {
+                await gate.WaitAsync();
+                try
+                {
+                    if (Interlocked.Increment(ref inside) > 1) Interlocked.Increment(ref overlaps);
+                    await Task.Delay(1);
+                    entries++;
+                    Interlocked.Decrement(ref inside);
+                }
+                finally
+                {
+                    gate.Release();
+                }
+            }
+        }
+
+        var threads = Enumerable.Range(0, 6).Select(_ => new Thread(() => Work().GetAwaiter().GetResult())).ToList();
+        threads.ForEach(t => t.Start());
+        threads.ForEach(t => t.Join());
+        bool timedOut = !gate.WaitAsync(0).Result; // free now: taken at once
+        Observe($"entries {entries}, overlaps {overlaps}, WaitAsync(0) on a free gate timed out {timedOut}");
+        gate.Release();
+    }
+
+    /// <summary>A bounded Channel: a writer thread, an async reader awaited by another thread, completion ends the read loop.</summary>
+    private static void DiffP3Channel()
+    {
+        var channel = Channel.CreateBounded<int>(new BoundedChannelOptions(4) { SingleReader = true, SingleWriter = true });
+        var writer = new Thread(() =>
+        {
+            for (int i = 1; i <= 50; i++)
+            {
+                if (!channel.Writer.TryWrite(i)) channel.Writer.WriteAsync(i).AsTask().Wait(); // blocks while full
+            }
+            channel.Writer.Complete();
+        });
+        async Task<(int Count, long Sum, bool Ordered)> ReadAll()
+        {
+            int count = 0, last = 0;
+            long sum = 0;
+            bool ordered = true;
+            await foreach (int v in channel.Reader.ReadAllAsync())
+            {
+                ordered &= v == last + 1;
+                last = v;
+                count++;
+                sum += v;
+            }
+            return (count, sum, ordered);
+        }
+
+        (int, long, bool) got = default;
+        var reader = new Thread(() => got = ReadAll().Result);
+        reader.Start();
+        writer.Start();
+        writer.Join();
+        reader.Join();
+        Observe($"read (count, sum, in order) {got}; completion done {channel.Reader.Completion.IsCompleted}");
+    }
+
+    /// <summary>An async iterator with awaits, consumed with await foreach (and a break that disposes it) from a thread.</summary>
+    private static void DiffP3AsyncEnumerable()
+    {
+        var log = new List<string>();
+        async IAsyncEnumerable<int> Numbers([EnumeratorCancellation] CancellationToken ct = default)
+        {
+            try
+            {
+                for (int i = 0; i < 10; i++)
+                {
+                    await Task.Delay(1, ct);
+                    yield return i;
+                    await Task.Yield();
+                }
+            }
+            finally
+            {
+                lock (log) log.Add("iterator finally");
+            }
+        }
+
+        async Task Consume()
+        {
+            int total = 0;
+            await foreach (int n in Numbers()) total += n;
+            lock (log) log.Add($"total {total}");
+            await foreach (int n in Numbers())
+            {
+                if (n == 3) break;
+            }
+            lock (log) log.Add("broke at 3");
+            using var cts = new CancellationTokenSource();
+            try
+            {
+                await foreach (int n in Numbers().WithCancellation(cts.Token))
+                {
+                    if (n == 2) cts.Cancel();
+                }
+            }
+            catch (OperationCanceledException e)
+            {
+                lock (log) log.Add($"cancelled: {e.GetType().Name}, token matches {e.CancellationToken == cts.Token}");
+            }
+        }
+
+        var thread = new Thread(() => Consume().Wait());
+        thread.Start();
+        thread.Join();
+        Observe(string.Join("; ", log));
+    }
+
+    /// <summary>A PeriodicTimer awaited 5 times from a thread, then disposed: the pending wait returns false.</summary>
+    private static void DiffP3PeriodicTimer()
+    {
+        string result = "";
+        var thread = new Thread(() =>
+        {
+            async Task<string> Run()
+            {
+                using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(2));
+                int ticks = 0;
+                while (ticks < 5 && await timer.WaitForNextTickAsync()) ticks++;
+                var pending = timer.WaitForNextTickAsync();
+                timer.Dispose();
+                bool afterDispose = await pending;
+                return $"ticks {ticks}; wait pending at Dispose returned {afterDispose}";
+            }
+
+            result = Run().GetAwaiter().GetResult();
+        });
+        thread.Start();
+        thread.Join();
+        Observe(result);
+    }
+
+    /// <summary>CancelAfter cancelling an awaited Task.Delay, and a linked token: the exception's shape.</summary>
+    private static void DiffP3CancelAfter()
+    {
+        var lines = new List<string>();
+        async Task Run()
+        {
+            using var cts = new CancellationTokenSource();
+            cts.CancelAfter(20);
+            try
+            {
+                await Task.Delay(Timeout.Infinite, cts.Token);
+            }
+            catch (OperationCanceledException e)
+            {
+                lines.Add($"{e.GetType().Name}; token matches {e.CancellationToken == cts.Token}; IsCancellationRequested {cts.IsCancellationRequested}");
+            }
+            using var outer = new CancellationTokenSource();
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(outer.Token);
+            var delay = Task.Delay(Timeout.Infinite, linked.Token);
+            outer.CancelAfter(10);
+            try { await delay; }
+            catch (TaskCanceledException) { lines.Add($"linked: status {delay.Status}"); }
+            var t = Task.Run(() => { Thread.Sleep(5); return 1; }, new CancellationToken(true));
+            try { await t; }
+            catch (TaskCanceledException e) { lines.Add($"pre-cancelled Task.Run: {t.Status}, task matches {e.Task == t}"); }
+            try { t.Wait(); }
+            catch (AggregateException e) { lines.Add($"Wait: {e.InnerException!.GetType().Name}"); }
+        }
+
+        var thread = new Thread(() => Run().Wait());
+        thread.Start();
+        thread.Join();
+        foreach (var l in lines) Observe(l);
+    }
+
+    /// <summary>
+    /// After ConfigureAwait(false) the continuation takes a lock and Monitor.Wait()s on the pool, while a plain thread
+    /// (green, patched) produces under the same lock and pulses: a lock shared by a pool thread and green threads.
+    /// </summary>
+    private static void DiffP3ConfigureAwaitFalseMonitor()
+    {
+        var gate = new object();
+        var items = new Queue<int>();
+        bool finished = false;
+        async Task<long> Consume()
+        {
+            await Task.Delay(1).ConfigureAwait(false);
+            bool pool = Thread.CurrentThread.IsThreadPoolThread;
+            long sum = 0;
+            while (true)
+            {
+                lock (gate)
+                {
+                    while (items.Count == 0 && !finished) Monitor.Wait(gate);
+                    if (items.Count == 0) break;
+                    sum += items.Dequeue();
+                    Monitor.PulseAll(gate);
+                }
+            }
+            return pool ? sum : -sum;
+        }
+
+        long got = 0;
+        var consumer = new Thread(() => got = Consume().Result);
+        consumer.Start();
+        var producer = new Thread(() =>
+        {
+            for (int i = 1; i <= 100; i++)
+            {
+                lock (gate)
+                {
+                    while (items.Count >= 3) Monitor.Wait(gate);
+                    items.Enqueue(i);
+                    Monitor.PulseAll(gate);
+                }
+            }
+            lock (gate)
+            {
+                finished = true;
+                Monitor.PulseAll(gate);
+            }
+        });
+        producer.Start();
+        producer.Join();
+        consumer.Join();
+        Observe($"consumed on the pool, sum {got}");
+    }
+
+    /// <summary>Sync-over-async three deep: each level blocks in GetAwaiter().GetResult() on an async method that awaits.</summary>
+    private static void DiffP3SyncOverAsyncNested()
+    {
+        async Task<int> Level(int depth)
+        {
+            await Task.Yield();
+            if (depth == 0)
+            {
+                await Task.Delay(2);
+                return 1;
+            }
+            int below = Level(depth - 1).GetAwaiter().GetResult(); // sync over async, inside async
+            await Task.Delay(1);
+            return below + 1;
+        }
+
+        int fromMain = Level(3).GetAwaiter().GetResult();
+        int fromThread = 0;
+        var thread = new Thread(() => fromThread = Level(3).GetAwaiter().GetResult());
+        thread.Start();
+        thread.Join();
+        int fromPool = Task.Run(() => Level(3).GetAwaiter().GetResult()).Result;
+        Observe($"main {fromMain}, thread {fromThread}, pool {fromPool}");
+    }
+
+    /// <summary>AsyncLocal flows into a new Thread (ExecutionContext captured at Start), not back out; UnsafeStart does not flow.</summary>
+    private static void DiffP3AsyncLocalIntoThread()
+    {
+        var local = new AsyncLocal<string>();
+        async Task Body()
+        {
+            local.Value = "set before await";
+            await Task.Delay(1);
+            string? inThread = null, afterChild = null, inUnsafe = null;
+            var child = new Thread(() =>
+            {
+                inThread = local.Value;
+                local.Value = "changed in child";
+            });
+            child.Start();
+            child.Join();
+            afterChild = local.Value;
+            var unflowed = new Thread(() => inUnsafe = local.Value ?? "null");
+            unflowed.UnsafeStart();
+            unflowed.Join();
+            Observe($"in child {inThread}; after child {afterChild}; UnsafeStart child {inUnsafe}");
+        }
+
+        var thread = new Thread(() => Body().Wait());
+        thread.Start();
+        thread.Join();
+    }
+
+    /// <summary>ThreadPool.UnsafeQueueUserWorkItem and QueueUserWorkItem from a green thread: pool thread, flow or not.</summary>
+    private static void DiffP3UnsafeQueueUserWorkItem()
+    {
+        var local = new AsyncLocal<int>();
+        var thread = new Thread(() =>
+        {
+            local.Value = 7;
+            using var done = new CountdownEvent(2);
+            string safe = "", unsafeSeen = "";
+            ThreadPool.QueueUserWorkItem(_ => { safe = $"pool {Thread.CurrentThread.IsThreadPoolThread}, local {local.Value}, context {SynchronizationContext.Current?.GetType().Name ?? "none"}"; done.Signal(); });
+            ThreadPool.UnsafeQueueUserWorkItem(_ => { unsafeSeen = $"pool {Thread.CurrentThread.IsThreadPoolThread}, local {local.Value}"; done.Signal(); }, null);
+            done.Wait();
+            Observe($"QueueUserWorkItem: {safe}");
+            Observe($"UnsafeQueueUserWorkItem: {unsafeSeen}");
+        });
+        thread.Start();
+        thread.Join();
+    }
+
+    /// <summary>An unobserved faulted task raises TaskScheduler.UnobservedTaskException after GC; observed ones do not.</summary>
+    private static void DiffP3UnobservedTaskException()
+    {
+        int raised = 0;
+        string? message = null;
+        EventHandler<UnobservedTaskExceptionEventArgs> handler = (_, e) =>
+        {
+            Interlocked.Increment(ref raised);
+            message = e.Exception.InnerException?.Message;
+            e.SetObserved();
+        };
+        TaskScheduler.UnobservedTaskException += handler;
+        try
+        {
+            var thread = new Thread(() =>
+            {
+                [MethodImpl(MethodImplOptions.NoInlining)]
+                static void Abandon()
+                {
+                    async Task Fail()
+                    {
+                        await Task.Yield();
+                        throw new InvalidOperationException("nobody looked");
+                    }
+
+                    var t = Fail();
+                    ((IAsyncResult)t).AsyncWaitHandle.WaitOne(); // completed, never observed
+                    var observed = Fail();
+                    try { observed.Wait(); }
+                    catch (AggregateException) { }
+                }
+
+                Abandon();
+            });
+            thread.Start();
+            thread.Join();
+            for (int i = 0; i < 5 && Volatile.Read(ref raised) == 0; i++)
+            {
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+            }
+            Observe($"UnobservedTaskException raised {raised} time(s): {message}");
+        }
+        finally
+        {
+            TaskScheduler.UnobservedTaskException -= handler;
+        }
+    }
+
+    /// <summary>Task.Factory.StartNew(LongRunning) from a plain thread: a dedicated background thread, awaited and waited.</summary>
+    private static void DiffP3LongRunningTask()
+    {
+        string shape = "";
+        int value = 0;
+        var thread = new Thread(() =>
+        {
+            var t = Task.Factory.StartNew(() =>
+            {
+                shape = $"pool {Thread.CurrentThread.IsThreadPoolThread}, background {Thread.CurrentThread.IsBackground}";
+                Thread.Sleep(5);
+                return 5;
+            }, TaskCreationOptions.LongRunning);
+            async Task<int> Twice() => 2 * await t;
+            value = Twice().Result;
+        });
+        thread.Start();
+        thread.Join();
+        Observe($"long-running body: {shape}; awaited twice {value}");
+    }
+
+    /// <summary>
+    /// What user code sees of the schedulers. TaskScheduler.Current is the default one, inside and outside an await,
+    /// patched or not. SynchronizationContext.Current differs by design (patched, a green thread carries the green
+    /// context, README "await stays green"), so only whether a Task.Run body and a ConfigureAwait(false) continuation see
+    /// none is compared here.
+    /// </summary>
+    private static void DiffP3SchedulerCurrent()
+    {
+        var thread = new Thread(() =>
+        {
+            async Task Body()
+            {
+                Observe($"TaskScheduler.Current is Default on a thread: {TaskScheduler.Current == TaskScheduler.Default}");
+                await Task.Delay(1);
+                Observe($"after an await: {TaskScheduler.Current == TaskScheduler.Default}");
+                Observe($"context in Task.Run: {await Task.Run(() => SynchronizationContext.Current?.GetType().Name ?? "none")}");
+                await Task.Delay(1).ConfigureAwait(false);
+                Observe($"context after ConfigureAwait(false): {SynchronizationContext.Current?.GetType().Name ?? "none"}");
+            }
+
+            Body().Wait();
+        });
+        thread.Start();
+        thread.Join();
+    }
+    /// <summary>Runs a probe-3 exit scenario; null if <paramref name="name"/> is not one.</summary>
+    private static int? RunProbe3Exit(string name)
+    {
+        switch (name)
+        {
+            case "exit-p3-environment-exit-from-pool":
+                Task.Run(() =>
+                {
+                    Console.WriteLine("pool thread calls Environment.Exit(6)");
+                    Environment.Exit(6);
+                });
+                new ManualResetEvent(false).WaitOne(); // never set: the exit ends the wait
+                Console.WriteLine("not reached");
+                return 1;
+            case "exit-p3-environment-exit-from-continuation":
+                async Task ExitAfterAwait()
+                {
+                    await Task.Delay(5);
+                    Console.WriteLine("continuation calls Environment.Exit(8)");
+                    Environment.Exit(8);
+                }
+
+                ExitAfterAwait().Wait();
+                Console.WriteLine("not reached");
+                return 1;
+            case "exit-p3-async-void-throws-on-thread":
+                AppDomain.CurrentDomain.UnhandledException += (_, e) => Console.WriteLine("unhandled: " + ((Exception)e.ExceptionObject).Message);
+                async void ThrowAfterAwait()
+                {
+                    await Task.Delay(5);
+                    throw new InvalidOperationException("boom after an await in async void");
+                }
+
+                new Thread(() =>
+                {
+                    ThrowAfterAwait();
+                    new ManualResetEvent(false).WaitOne(); // the crash ends it
+                }).Start();
+                return 1;
+            case "exit-p3-async-void-throws-before-await":
+                AppDomain.CurrentDomain.UnhandledException += (_, e) => Console.WriteLine("unhandled: " + ((Exception)e.ExceptionObject).Message);
+                async void ThrowAtOnce(bool now)
+                {
+                    if (now) throw new FormatException("boom before any await in async void");
+                    await Task.Yield();
+                }
+
+                var starter = new Thread(() =>
+                {
+                    ThrowAtOnce(true);
+                    Console.WriteLine("async void returned to its caller");
+                    new ManualResetEvent(false).WaitOne();
+                });
+                starter.Start();
+                return 1;
+            case "exit-p3-exit-code-set-by-thread-after-main":
+                new Thread(() =>
+                {
+                    Thread.Sleep(200); // after Main's return 3
+                    Environment.ExitCode = 9;
+                    Console.WriteLine("thread set Environment.ExitCode = 9");
+                }).Start();
+                Console.WriteLine("main returns 3");
+                return 3;
+            case "exit-p3-processexit-joins-thread":
+                {
+                    var stop = new ManualResetEvent(false);
+                    var gate = new object();
+                    var worker = new Thread(() =>
+                    {
+                        stop.WaitOne();
+                        lock (gate) Console.WriteLine("worker stopped");
+                    })
+                    { IsBackground = true };
+                    worker.Start();
+                    AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+                    {
+                        lock (gate)
+                        {
+                            stop.Set();
+                            Console.WriteLine("ProcessExit: stop signalled under the lock");
+                        }
+                        worker.Join();
+                        Console.WriteLine("ProcessExit: worker joined");
+                    };
+                    Console.WriteLine("main returns 5");
+                    return 5;
+                }
+            case "exit-p3-long-running-task-does-not-hold-exit":
+                Task.Factory.StartNew(() => new ManualResetEvent(false).WaitOne(), TaskCreationOptions.LongRunning);
+                Console.WriteLine("main returns 2");
+                return 2;
+            case "exit-p3-foreground-from-timer-callback":
+                {
+                    using var started = new ManualResetEventSlim();
+                    using var timer = new Timer(_ =>
+                    {
+                        new Thread(() =>
+                        {
+                            Thread.Sleep(200);
+                            Console.WriteLine("thread started by a timer callback: finished after Main");
+                        }).Start();
+                        started.Set();
+                    }, null, 5, Timeout.Infinite);
+                    started.Wait();
+                    Console.WriteLine("main returns 0");
+                    return 0;
+                }
+            case "exit-p3-foreground-blocked-in-await":
+                async Task LateWork()
+                {
+                    await Task.Delay(200);
+                    await Task.Yield();
+                    Console.WriteLine("foreground thread's await finished after Main");
+                }
+
+                new Thread(() => LateWork().Wait()).Start();
+                Console.WriteLine("main returns 0");
+                return 0;
+            case "exit-p3-unhandled-on-pool-work-item":
+                ThreadPool.QueueUserWorkItem(_ => throw new ArgumentException("boom on a pool thread"));
+                new ManualResetEvent(false).WaitOne();
+                return 1;
+            case "exit-p3-exit-with-green-threads-in-lock-and-await":
+                {
+                    var gate = new object();
+                    var parked = new CountdownEvent(2);
+                    Monitor.Enter(gate); // main holds it for good: the contender parks
+                    new Thread(() => { parked.Signal(); lock (gate) Console.WriteLine("not reached"); }).Start();
+                    new Thread(() => { parked.Signal(); new TaskCompletionSource().Task.Wait(); }).Start();
+                    parked.Wait();
+                    new Thread(() =>
+                    {
+                        Console.WriteLine("third thread calls Environment.Exit(4) while two threads block");
+                        Environment.Exit(4);
+                    }).Start();
+                    new ManualResetEvent(false).WaitOne();
+                    return 1;
+                }
+            default:
+                return null;
+        }
+    }
+}
