@@ -74,6 +74,12 @@ public class DifferentialTests(ITestOutputHelper output)
     [InlineData("diff-p3-unobserved-task-exception")]
     [InlineData("diff-p3-long-running-task")]
     [InlineData("diff-p3-scheduler-current")]
+    [InlineData("diff-p3-channel-sync-continuations")]
+    [InlineData("diff-p3-finalizer-takes-lock")]
+    [InlineData("diff-p3-wait-with-token")]
+    [InlineData("diff-p3-register-callback-context")]
+    [InlineData("diff-p3-culture-and-suppressflow")]
+    [InlineData("diff-p3-many-concurrent-awaits")]
     public void SameResultPatchedAndUnpatched(string name)
     {
         var plain = ChildProcess.Run(PatchScenarioTests.ChildDll, name, ("EVERGREEN_NO_PATCH", "1"));
@@ -103,6 +109,12 @@ public class DifferentialTests(ITestOutputHelper output)
     [InlineData("exit-p3-foreground-blocked-in-await")]
     [InlineData("exit-p3-unhandled-on-pool-work-item")]
     [InlineData("exit-p3-exit-with-green-threads-in-lock-and-await")]
+    [InlineData("exit-p3-exit-code-set-in-processexit")]
+    [InlineData("exit-p3-environment-exit-from-pool-processexit-joins")]
+    [InlineData("exit-p3-failfast-in-continuation")]
+    [InlineData("exit-p3-unhandled-handler-flushes-logger")]
+    [InlineData("exit-p3-sigterm-graceful-shutdown")]
+    [InlineData("exit-p3-sigterm-default")]
     public void ExitAsUnpatched(string name)
     {
         var plain = ChildProcess.Run(PatchScenarioTests.ChildDll, name, ("EVERGREEN_NO_PATCH", "1"));
