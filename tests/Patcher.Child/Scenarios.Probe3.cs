@@ -35,6 +35,9 @@ internal static partial class Scenarios
             case "diff-p3-register-callback-context": DiffP3RegisterCallbackContext(); return true;
             case "diff-p3-culture-and-suppressflow": DiffP3CultureAndSuppressFlow(); return true;
             case "diff-p3-many-concurrent-awaits": DiffP3ManyConcurrentAwaits(); return true;
+            case "diff-p3-suppressed-flow-post-leak": DiffP3SuppressedFlowPostLeak(); return true;
+            case "diff-p3-register-wait": DiffP3RegisterWait(); return true;
+            case "diff-p3-first-chance-exceptions": DiffP3FirstChanceExceptions(); return true;
             default: return false;
         }
     }
@@ -883,6 +886,15 @@ internal static partial class Scenarios
                     new ManualResetEvent(false).WaitOne();
                     return 1;
                 }
+            case "exit-p3-unhandled-after-main-returned":
+                new Thread(() =>
+                {
+                    Thread.Sleep(100); // after Main's return
+                    Console.WriteLine("foreground thread throws after Main returned");
+                    throw new InvalidOperationException("boom after Main");
+                }).Start();
+                Console.WriteLine("main returns 0");
+                return 0;
             default:
                 return null;
         }
@@ -1084,5 +1096,109 @@ internal static partial class Scenarios
         thread.Start();
         thread.Join();
         Observe($"{n} awaits, sum {sum}");
+    }
+
+    /// <summary>
+    /// Callbacks posted to the thread's context with flow suppressed run in a clean ExecutionContext: an AsyncLocal set by
+    /// one does not show in the next (plain: each pool work item starts with the default context).
+    /// </summary>
+    private static void DiffP3SuppressedFlowPostLeak()
+    {
+        var local = new AsyncLocal<string>();
+        var thread = new Thread(() =>
+        {
+            var context = SynchronizationContext.Current ?? new SynchronizationContext();
+            var seen = new List<string>();
+            using var done = new CountdownEvent(20);
+            for (int i = 0; i < 10; i++)
+            {
+                int n = i;
+                using (ExecutionContext.SuppressFlow())
+                {
+                    context.Post(_ => { local.Value = "set by callback " + n; done.Signal(); }, null);
+                    context.Post(_ => { lock (seen) seen.Add(local.Value ?? "null"); done.Signal(); }, null);
+                }
+            }
+            done.Wait();
+            Observe($"values seen by the later callbacks: {string.Join(",", seen.Distinct())}");
+        });
+        thread.Start();
+        thread.Join();
+    }
+
+    /// <summary>ThreadPool.RegisterWaitForSingleObject on events a plain thread sets, and one that times out.</summary>
+    private static void DiffP3RegisterWait()
+    {
+        var thread = new Thread(() =>
+        {
+            using var ev = new AutoResetEvent(false);
+            using var fired = new CountdownEvent(3);
+            var results = new List<bool>();
+            var handle = ThreadPool.RegisterWaitForSingleObject(ev, (_, timedOut) => { lock (results) results.Add(timedOut); fired.Signal(); }, null, Timeout.Infinite, executeOnlyOnce: false);
+            for (int i = 0; i < 3; i++)
+            {
+                ev.Set();
+                while (fired.CurrentCount > 2 - i) Thread.Sleep(1); // one callback a Set (auto-reset)
+            }
+            fired.Wait();
+            handle.Unregister(null);
+            using var never = new ManualResetEvent(false);
+            using var timedOutOnce = new ManualResetEventSlim();
+            bool sawTimeout = false;
+            var h2 = ThreadPool.RegisterWaitForSingleObject(never, (_, t) => { sawTimeout = t; timedOutOnce.Set(); }, null, 20, executeOnlyOnce: true);
+            timedOutOnce.Wait();
+            h2.Unregister(null);
+            Observe($"callbacks timedOut flags: {string.Join(",", results)}; timeout callback timedOut {sawTimeout}");
+        });
+        thread.Start();
+        thread.Join();
+    }
+
+    /// <summary>
+    /// A FirstChanceException handler counting every exception thrown while ordinary thread and async code runs, which
+    /// itself throws exactly two (caught): the runtime's (and a patch's) own exceptions must not show up extra.
+    /// </summary>
+    private static void DiffP3FirstChanceExceptions()
+    {
+        var seen = new List<string>();
+        bool counting = true;
+        EventHandler<System.Runtime.ExceptionServices.FirstChanceExceptionEventArgs> handler = (_, e) =>
+        {
+            if (Volatile.Read(ref counting)) lock (seen) seen.Add(e.Exception.GetType().Name);
+        };
+        AppDomain.CurrentDomain.FirstChanceException += handler;
+        try
+        {
+            async Task<int> Work(int i)
+            {
+                await Task.Delay(1);
+                await Task.Yield();
+                return i;
+            }
+
+            var gate = new object();
+            int total = 0;
+            var threads = Enumerable.Range(0, 4).Select(i => new Thread(() =>
+            {
+                for (int k = 0; k < 5; k++)
+                {
+                    int v = Work(k).Result;
+                    lock (gate) total += v;
+                    Thread.Sleep(1);
+                }
+            })).ToList();
+            threads.ForEach(t => t.Start());
+            threads.ForEach(t => t.Join());
+            try { throw new FormatException("mine"); }
+            catch (FormatException) { }
+            try { Task.Run(() => throw new ArgumentException("mine too")).Wait(); }
+            catch (AggregateException) { }
+            Volatile.Write(ref counting, false);
+            lock (seen) Observe($"total {total}; first-chance exceptions: {string.Join(",", seen.Order())}");
+        }
+        finally
+        {
+            AppDomain.CurrentDomain.FirstChanceException -= handler;
+        }
     }
 }

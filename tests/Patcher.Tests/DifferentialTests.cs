@@ -80,6 +80,9 @@ public class DifferentialTests(ITestOutputHelper output)
     [InlineData("diff-p3-register-callback-context")]
     [InlineData("diff-p3-culture-and-suppressflow")]
     [InlineData("diff-p3-many-concurrent-awaits")]
+    [InlineData("diff-p3-suppressed-flow-post-leak")]
+    [InlineData("diff-p3-register-wait")]
+    [InlineData("diff-p3-first-chance-exceptions")]
     public void SameResultPatchedAndUnpatched(string name)
     {
         var plain = ChildProcess.Run(PatchScenarioTests.ChildDll, name, ("EVERGREEN_NO_PATCH", "1"));
@@ -115,6 +118,7 @@ public class DifferentialTests(ITestOutputHelper output)
     [InlineData("exit-p3-unhandled-handler-flushes-logger")]
     [InlineData("exit-p3-sigterm-graceful-shutdown")]
     [InlineData("exit-p3-sigterm-default")]
+    [InlineData("exit-p3-unhandled-after-main-returned")]
     public void ExitAsUnpatched(string name)
     {
         var plain = ChildProcess.Run(PatchScenarioTests.ChildDll, name, ("EVERGREEN_NO_PATCH", "1"));
