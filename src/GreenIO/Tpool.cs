@@ -111,7 +111,8 @@ public static class Tpool
             int n = Volatile.Read(ref s_threads);
             if (n >= Size) break;
             if (Interlocked.CompareExchange(ref s_threads, n + 1, n) != n) continue;
-            Hub.StartNativeThread(new Thread(WorkerMain, 256 * 1024) { IsBackground = true, Name = $"evergreen-tpool-{n}" });
+            // The default stack size: Execute runs the caller's code (a native driver's call), which had the caller's stack.
+            Hub.StartNativeThread(new Thread(WorkerMain) { IsBackground = true, Name = $"evergreen-tpool-{n}" });
             break;
         }
         s_jobsReady.Release();

@@ -357,7 +357,11 @@ public sealed partial class Hub
     {
         _ceiling.BeforeCreate(Volatile.Read(ref _osWorkers));
         var w = new Worker();
-        var t = new Thread(() => w.Main(this), 256 * 1024) { IsBackground = true, Name = "evergreen-worker" };
+        // The runtime's default stack size (1.5 MB, or DOTNET_DefaultStackSize), not a small one: a worker runs user code
+        // that plain .NET runs on a pool thread (await continuations, Green.Spawn bodies), so it must recurse as deep as a
+        // pool thread does. With 256 KB a continuation 2,000 frames deep overflowed (diff-p3-deep-recursion-after-await).
+        // Only the pages touched are committed, so an idle worker costs no more memory.
+        var t = new Thread(() => w.Main(this)) { IsBackground = true, Name = "evergreen-worker" };
         w.OsThread = t;
         // A worker serves every green thread in turn, so it starts in the default ExecutionContext: Thread.Start would
         // give it its creator's AsyncLocals for good (Worker.Main returns to that context after each job).

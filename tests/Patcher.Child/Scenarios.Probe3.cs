@@ -38,6 +38,7 @@ internal static partial class Scenarios
             case "diff-p3-suppressed-flow-post-leak": DiffP3SuppressedFlowPostLeak(); return true;
             case "diff-p3-register-wait": DiffP3RegisterWait(); return true;
             case "diff-p3-first-chance-exceptions": DiffP3FirstChanceExceptions(); return true;
+            case "diff-p3-deep-recursion-after-await": DiffP3DeepRecursionAfterAwait(); return true;
             default: return false;
         }
     }
@@ -1200,5 +1201,39 @@ internal static partial class Scenarios
         {
             AppDomain.CurrentDomain.FirstChanceException -= handler;
         }
+    }
+
+    /// <summary>Recursion 2,000 deep with a 256-byte frame: about 0.6 MB of stack (a .NET thread has 1.5 MB).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static int Recurse(int depth)
+    {
+        Span<byte> frame = stackalloc byte[256];
+        frame[depth % 256] = (byte)depth;
+        return depth == 0 ? 0 : Recurse(depth - 1) + (frame[depth % 256] & 1);
+    }
+
+    /// <summary>
+    /// Deep recursion where user code runs: on a plain thread, after an await on that thread, after ConfigureAwait(false),
+    /// and how much stack RuntimeHelpers.TryEnsureSufficientExecutionStack reports left after an await.
+    /// </summary>
+    private static void DiffP3DeepRecursionAfterAwait()
+    {
+        int depth = int.TryParse(Environment.GetEnvironmentVariable("P3_DEPTH"), out int d) ? d : 2000;
+        var thread = new Thread(() =>
+        {
+            async Task Body()
+            {
+                Observe($"on the thread: {Recurse(depth)}");
+                await Task.Delay(1);
+                Observe($"after an await: {Recurse(depth)}");
+                Observe($"sufficient stack after an await: {RuntimeHelpers.TryEnsureSufficientExecutionStack()}");
+                await Task.Delay(1).ConfigureAwait(false);
+                Observe($"after ConfigureAwait(false): {Recurse(depth)}");
+            }
+
+            Body().Wait();
+        });
+        thread.Start();
+        thread.Join();
     }
 }

@@ -83,6 +83,7 @@ public class DifferentialTests(ITestOutputHelper output)
     [InlineData("diff-p3-suppressed-flow-post-leak")]
     [InlineData("diff-p3-register-wait")]
     [InlineData("diff-p3-first-chance-exceptions")]
+    [InlineData("diff-p3-deep-recursion-after-await")]
     public void SameResultPatchedAndUnpatched(string name)
     {
         var plain = ChildProcess.Run(PatchScenarioTests.ChildDll, name, ("EVERGREEN_NO_PATCH", "1"));
