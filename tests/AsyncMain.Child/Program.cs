@@ -11,6 +11,7 @@ internal static class Program
         Patcher.MonkeyPatch();
         if (args is ["async-void-throws"]) return await AsyncVoidThrows();
         if (args is ["turns-background"]) return TurnsBackground();
+        if (args is ["throws-after-await"]) return await ThrowsAfterAwait();
         Console.WriteLine("main: before the first await");
         await Task.Delay(10);
         StartLate("started after an await");
@@ -62,4 +63,20 @@ internal static class Program
             Thread.Sleep(200);
             Console.WriteLine("foreground thread " + how + ": finished after Main");
         }).Start();
+
+    /// <summary>
+    /// async Main faulting after an await, while a foreground thread is still running: the process ends at once as an
+    /// unhandled exception on the main thread (exit code 134, the thread's line never printed), patched as unpatched.
+    /// </summary>
+    private static async Task<int> ThrowsAfterAwait()
+    {
+        new Thread(() =>
+        {
+            new ManualResetEvent(false).WaitOne(); // never set: only the crash ends the process
+            Console.WriteLine("not reached");
+        }).Start();
+        Console.WriteLine("main: before the await");
+        await Task.Delay(10);
+        throw new InvalidOperationException("boom from async Main after an await");
+    }
 }

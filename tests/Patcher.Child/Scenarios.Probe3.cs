@@ -38,6 +38,7 @@ internal static partial class Scenarios
             case "diff-p3-suppressed-flow-post-leak": DiffP3SuppressedFlowPostLeak(); return true;
             case "diff-p3-register-wait": DiffP3RegisterWait(); return true;
             case "diff-p3-first-chance-exceptions": DiffP3FirstChanceExceptions(); return true;
+            case "diff-p3-async-pump": DiffP3AsyncPump(); return true;
             case "diff-p3-deep-recursion-after-await": DiffP3DeepRecursionAfterAwait(); return true;
             default: return false;
         }
@@ -896,6 +897,38 @@ internal static partial class Scenarios
                 }).Start();
                 Console.WriteLine("main returns 0");
                 return 0;
+            case "exit-p3-processexit-flushes-async":
+                AppDomain.CurrentDomain.ProcessExit += (_, _) => FlushAsync("ProcessExit").GetAwaiter().GetResult();
+                Console.WriteLine("main returns 6");
+                return 6;
+            case "exit-p3-unhandled-handler-flushes-async":
+                AppDomain.CurrentDomain.UnhandledException += (_, e) => FlushAsync("UnhandledException").Wait();
+                var failing = new Thread(() => throw new InvalidOperationException("boom before an async flush"));
+                failing.Start();
+                failing.Join();
+                return 1;
+            case "exit-p3-async-void-fault-handler-flushes-async":
+                AppDomain.CurrentDomain.UnhandledException += (_, e) => FlushAsync("UnhandledException (async void)").Wait();
+                async void FaultLater()
+                {
+                    await Task.Delay(5);
+                    throw new InvalidOperationException("boom in async void before an async flush");
+                }
+
+                new Thread(() =>
+                {
+                    FaultLater();
+                    new ManualResetEvent(false).WaitOne();
+                }).Start();
+                return 1;
+            case "exit-p3-processexit-handler-throws":
+                AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+                {
+                    Console.WriteLine("ProcessExit handler throws");
+                    throw new InvalidOperationException("boom in ProcessExit");
+                };
+                Console.WriteLine("main returns 0");
+                return 0;
             default:
                 return null;
         }
@@ -1201,6 +1234,83 @@ internal static partial class Scenarios
         {
             AppDomain.CurrentDomain.FirstChanceException -= handler;
         }
+    }
+
+    /// <summary>What a logger's async flush looks like: awaits (a timer, a yield, the pool), then writes a line.</summary>
+    private static async Task FlushAsync(string who)
+    {
+        await Task.Delay(10);
+        await Task.Yield();
+        await Task.Run(() => Thread.Sleep(1));
+        Console.WriteLine(who + ": flushed asynchronously");
+    }
+
+    /// <summary>Stephen Toub's AsyncPump: a user's single-threaded SynchronizationContext drained by a loop on the calling thread.</summary>
+    private sealed class PumpContext : SynchronizationContext
+    {
+        private readonly System.Collections.Concurrent.BlockingCollection<(SendOrPostCallback, object?)> _queue = new();
+
+        public override void Post(SendOrPostCallback d, object? state) => _queue.Add((d, state));
+
+        public override void Send(SendOrPostCallback d, object? state) => throw new NotSupportedException();
+
+        public void Complete() => _queue.CompleteAdding();
+
+        public void RunOnCurrentThread()
+        {
+            foreach (var (d, state) in _queue.GetConsumingEnumerable()) d(state);
+        }
+
+        public static T Run<T>(Func<Task<T>> body)
+        {
+            var previous = Current;
+            var context = new PumpContext();
+            SetSynchronizationContext(context);
+            try
+            {
+                var task = body();
+                task.ContinueWith(_ => context.Complete(), TaskScheduler.Default);
+                context.RunOnCurrentThread();
+                return task.GetAwaiter().GetResult();
+            }
+            finally
+            {
+                SetSynchronizationContext(previous);
+            }
+        }
+    }
+
+    /// <summary>
+    /// AsyncPump.Run on plain threads: every continuation of the body runs on the pumping thread (the user's context, not
+    /// the pool or another green thread), and the thread's own context is back afterwards.
+    /// </summary>
+    private static void DiffP3AsyncPump()
+    {
+        var results = new string[3];
+        var threads = Enumerable.Range(0, 3).Select(i => new Thread(() =>
+        {
+            var before = SynchronizationContext.Current;
+            int pumpThread = Environment.CurrentManagedThreadId;
+            int offThread = 0;
+            int sum = PumpContext.Run(async () =>
+            {
+                int acc = 0;
+                for (int k = 0; k < 10; k++)
+                {
+                    await Task.Delay(1);
+                    if (Environment.CurrentManagedThreadId != pumpThread) offThread++;
+                    acc += await Task.Run(() => k);
+                    if (Environment.CurrentManagedThreadId != pumpThread) offThread++;
+                    await Task.Yield();
+                    if (Environment.CurrentManagedThreadId != pumpThread) offThread++;
+                }
+                return acc;
+            });
+            results[i] = $"sum {sum}, continuations off the pump thread {offThread}, context restored {SynchronizationContext.Current == before}";
+        })).ToList();
+        threads.ForEach(t => t.Start());
+        threads.ForEach(t => t.Join());
+        foreach (var r in results) Observe(r);
     }
 
     /// <summary>Recursion 2,000 deep with a 256-byte frame: about 0.6 MB of stack (a .NET thread has 1.5 MB).</summary>

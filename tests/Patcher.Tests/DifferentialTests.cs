@@ -84,6 +84,7 @@ public class DifferentialTests(ITestOutputHelper output)
     [InlineData("diff-p3-register-wait")]
     [InlineData("diff-p3-first-chance-exceptions")]
     [InlineData("diff-p3-deep-recursion-after-await")]
+    [InlineData("diff-p3-async-pump")]
     public void SameResultPatchedAndUnpatched(string name)
     {
         var plain = ChildProcess.Run(PatchScenarioTests.ChildDll, name, ("EVERGREEN_NO_PATCH", "1"));
@@ -120,6 +121,10 @@ public class DifferentialTests(ITestOutputHelper output)
     [InlineData("exit-p3-sigterm-graceful-shutdown")]
     [InlineData("exit-p3-sigterm-default")]
     [InlineData("exit-p3-unhandled-after-main-returned")]
+    [InlineData("exit-p3-processexit-flushes-async")]
+    [InlineData("exit-p3-unhandled-handler-flushes-async")]
+    [InlineData("exit-p3-async-void-fault-handler-flushes-async")]
+    [InlineData("exit-p3-processexit-handler-throws")]
     public void ExitAsUnpatched(string name)
     {
         var plain = ChildProcess.Run(PatchScenarioTests.ChildDll, name, ("EVERGREEN_NO_PATCH", "1"));

@@ -17,6 +17,7 @@ public class ProcessExitTests(ITestOutputHelper output)
     [InlineData("TopLevel.Child", "Evergreen.TopLevel.Child.dll", "", 4, 4)]
     [InlineData("AsyncMain.Child", "Evergreen.AsyncMain.Child.dll", "async-void-throws", 134, 1)] // SIGABRT: unhandled
     [InlineData("AsyncMain.Child", "Evergreen.AsyncMain.Child.dll", "turns-background", 0, 2)]
+    [InlineData("AsyncMain.Child", "Evergreen.AsyncMain.Child.dll", "throws-after-await", 134, 1)] // SIGABRT: unhandled on main
     public void Same_exit_code_and_lines_patched_and_unpatched(string project, string dll, string argument, int exitCode, int lines)
     {
         // tests/Patcher.Tests/bin/<cfg>/net10.0 → tests/<project>/bin/<cfg>/net10.0
