@@ -39,6 +39,7 @@ internal static partial class Scenarios
             case "diff-p3-register-wait": DiffP3RegisterWait(); return true;
             case "diff-p3-first-chance-exceptions": DiffP3FirstChanceExceptions(); return true;
             case "diff-p3-async-pump": DiffP3AsyncPump(); return true;
+            case "diff-p3-tcs-set-on-pool": DiffP3TcsSetOnPool(); return true;
             case "diff-p3-deep-recursion-after-await": DiffP3DeepRecursionAfterAwait(); return true;
             default: return false;
         }
@@ -1311,6 +1312,41 @@ internal static partial class Scenarios
         threads.ForEach(t => t.Start());
         threads.ForEach(t => t.Join());
         foreach (var r in results) Observe(r);
+    }
+
+    /// <summary>
+    /// A TaskCompletionSource awaited on a plain thread and completed from a pool thread: plain .NET runs the continuation
+    /// inline inside SetResult (the awaiting thread had no context), so the pool thread sees its effect right after.
+    /// </summary>
+    /// <remarks>
+    /// Known divergence (probe 3, by design, not in DifferentialTests): patched, the await captured the green context and
+    /// the pool thread is not green, so Task posts the continuation (SynchronizationContextAwaitTaskContinuation inlines
+    /// only when the completer's context is the captured one): it runs later on the hub and the pool thread reads 0.
+    /// Post cannot run it synchronously instead: it cannot tell this inline-able completion from one plain .NET would
+    /// queue (RunContinuationsAsynchronously, SemaphoreSlim.WaitAsync), where blocking the completer could deadlock.
+    /// </remarks>
+    private static void DiffP3TcsSetOnPool()
+    {
+        var thread = new Thread(() =>
+        {
+            var tcs = new TaskCompletionSource<int>();
+            int x = 0;
+            async Task Continue()
+            {
+                x = await tcs.Task;
+            }
+
+            var t = Continue();
+            int seen = Task.Run(() =>
+            {
+                tcs.SetResult(1);
+                return Volatile.Read(ref x);
+            }).Result;
+            t.Wait();
+            Observe($"after SetResult on the pool the continuation had run: {seen == 1}");
+        });
+        thread.Start();
+        thread.Join();
     }
 
     /// <summary>Recursion 2,000 deep with a 256-byte frame: about 0.6 MB of stack (a .NET thread has 1.5 MB).</summary>
