@@ -272,29 +272,39 @@ public sealed partial class Hub
     /// <summary>
     /// Runs <paramref name="action"/> as a new green thread, from any thread. Off the hub the spawn itself is posted, so
     /// it takes a parked worker under the baton (a spawn from outside would start or take a fresh OS thread each time).
-    /// At the OS-thread ceiling the action is dropped and logged: the poster may be a pool thread with nobody to tell.
+    /// Under the baton (on the green caller, or in the post), <paramref name="defer"/> runs instead of the spawn when
+    /// <paramref name="mustDefer"/> says so, and at the OS-thread ceiling: the caller then keeps the action for a green
+    /// thread that already has an OS thread. The exception is never passed on: the poster may be a pool thread with
+    /// nobody to tell, or a green thread inside the runtime's await machinery.
     /// </summary>
-    internal void SpawnFromAnyThread(Action action)
+    internal void SpawnFromAnyThread(Action action, Func<bool> mustDefer, Action defer)
     {
         using (Enter(out var self))
         {
             if (self != null)
             {
-                Start(new GreenThread(this, action, null), TimeSpan.Zero, holdsBaton: true);
+                SpawnOrDefer(action, mustDefer, defer);
                 return;
             }
         }
-        Post(() =>
+        Post(() => SpawnOrDefer(action, mustDefer, defer));
+    }
+
+    private void SpawnOrDefer(Action action, Func<bool> mustDefer, Action defer)
+    {
+        if (mustDefer())
         {
-            try
-            {
-                Start(new GreenThread(this, action, null), TimeSpan.Zero, holdsBaton: true);
-            }
-            catch (GreenThreadLimitException ex)
-            {
-                Logger.Error(ex, "A callback posted to the green SynchronizationContext was dropped: no OS thread for its green thread");
-            }
-        });
+            defer();
+            return;
+        }
+        try
+        {
+            Start(new GreenThread(this, action, null), TimeSpan.Zero, holdsBaton: true);
+        }
+        catch (GreenThreadLimitException)
+        {
+            defer();
+        }
     }
 
     internal GreenThread<T> SpawnAfter<T>(TimeSpan delay, Func<T> func, string? name) => (GreenThread<T>)Start(new GreenThread<T>(this, func, name), delay);

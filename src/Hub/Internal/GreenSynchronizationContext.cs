@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
 
 namespace Evergreen.Internal;
@@ -32,12 +33,25 @@ internal sealed class GreenSynchronizationContext : SynchronizationContext
     {
     }
 
+    /// <summary>
+    /// Callbacks posted (or sent from outside) when no OS thread could be had for another green thread (the ceiling,
+    /// <see cref="GreenThreadLimitException"/>), and every later one while some still wait (each failed try costs a scan
+    /// of /proc/self/maps under the baton): every green thread this context started runs them, one after another, once its
+    /// own callback has returned. So a callback is never lost at the ceiling: 20,000 awaits resumed at once
+    /// (diff-p3-many-concurrent-awaits, P3_N=20000) hung Task.WhenAll when the posts came from the timer's thread (the
+    /// callbacks past ~15,000 threads were dropped) and crashed the process when they came from a green thread (the
+    /// exception escaped AwaitUnsafeOnCompleted). Filled and checked under the baton, so a green thread that found it empty
+    /// and ended cannot strand a callback queued after that look (concurrent all the same: a drainer whose baton was taken
+    /// back during its callback dequeues natively).
+    /// </summary>
+    private readonly ConcurrentQueue<Action> _overflow = new();
+
     /// <inheritdoc/>
     public override void Post(SendOrPostCallback d, object? state)
     {
         ArgumentNullException.ThrowIfNull(d);
         var flowed = ExecutionContext.Capture();
-        Hub.Instance.SpawnFromAnyThread(() =>
+        Start(() =>
         {
             try
             {
@@ -63,7 +77,7 @@ internal sealed class GreenSynchronizationContext : SynchronizationContext
         var flowed = ExecutionContext.Capture();
         ExceptionDispatchInfo? error = null;
         using var done = new ManualResetEventSlim();
-        Hub.Instance.SpawnFromAnyThread(() =>
+        Start(() =>
         {
             try
             {
@@ -81,6 +95,14 @@ internal sealed class GreenSynchronizationContext : SynchronizationContext
         done.Wait();
         error?.Throw();
     }
+
+    /// <summary>Runs <paramref name="callback"/> (which never throws) as a green thread, then whatever waits in <see cref="_overflow"/>.</summary>
+    private void Start(Action callback) =>
+        Hub.Instance.SpawnFromAnyThread(() =>
+        {
+            callback();
+            while (_overflow.TryDequeue(out var next)) next();
+        }, () => !_overflow.IsEmpty, () => _overflow.Enqueue(callback));
 
     /// <inheritdoc/>
     public override SynchronizationContext CreateCopy() => this;
