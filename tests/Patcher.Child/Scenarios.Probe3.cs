@@ -41,6 +41,7 @@ internal static partial class Scenarios
             case "diff-p3-async-pump": DiffP3AsyncPump(); return true;
             case "diff-p3-tcs-set-on-pool": DiffP3TcsSetOnPool(); return true;
             case "diff-p3-deep-recursion-after-await": DiffP3DeepRecursionAfterAwait(); return true;
+            case "diff-p3-poll-for-completion": DiffP3PollForCompletion(); return true;
             default: return false;
         }
     }
@@ -1379,6 +1380,38 @@ internal static partial class Scenarios
             }
 
             Body().Wait();
+        });
+        thread.Start();
+        thread.Join();
+    }
+
+    /// <summary>
+    /// Polling a task for completion instead of waiting on it, with a yield in the loop: Thread.Sleep(0), Thread.Yield,
+    /// SpinWait.SpinUntil and SpinWait.SpinOnce, on a plain thread whose async work needs its continuations to run.
+    /// </summary>
+    private static void DiffP3PollForCompletion()
+    {
+        async Task<int> Work(int v)
+        {
+            await Task.Delay(2);
+            await Task.Yield();
+            return v;
+        }
+
+        var thread = new Thread(() =>
+        {
+            var t1 = Work(1);
+            while (!t1.IsCompleted) Thread.Sleep(0);
+            var t2 = Work(2);
+            while (!t2.IsCompleted) Thread.Yield();
+            var t3 = Work(3);
+            SpinWait.SpinUntil(() => t3.IsCompleted);
+            var t4 = Work(4);
+            var spinner = new SpinWait();
+            while (!t4.IsCompleted) spinner.SpinOnce();
+            var t5 = Work(5);
+            SpinWait.SpinUntil(() => t5.IsCompleted, 5000);
+            Observe($"polled results {t1.Result},{t2.Result},{t3.Result},{t4.Result},{t5.Result}");
         });
         thread.Start();
         thread.Join();
