@@ -42,6 +42,7 @@ internal static partial class Scenarios
             case "diff-p3-tcs-set-on-pool": DiffP3TcsSetOnPool(); return true;
             case "diff-p3-deep-recursion-after-await": DiffP3DeepRecursionAfterAwait(); return true;
             case "diff-p3-poll-for-completion": DiffP3PollForCompletion(); return true;
+            case "diff-p3-worker-service": DiffP3WorkerService(); return true;
             default: return false;
         }
     }
@@ -1415,5 +1416,64 @@ internal static partial class Scenarios
         });
         thread.Start();
         thread.Join();
+    }
+
+    /// <summary>
+    /// A small "worker service" as a console app writes it: a producer Thread feeding a BlockingCollection, two async
+    /// consumer loops (one started with Task.Run, one on a plain thread) that await per item and stop on a token, a
+    /// watchdog that cancels when everything is processed, Task.WhenAny against a timeout, and a shutdown that waits.
+    /// </summary>
+    private static void DiffP3WorkerService()
+    {
+        using var queue = new System.Collections.Concurrent.BlockingCollection<int>(boundedCapacity: 8);
+        using var stopping = new CancellationTokenSource();
+        int processed = 0;
+        long sum = 0;
+        var perConsumer = new int[2];
+        var producer = new Thread(() =>
+        {
+            for (int i = 1; i <= 200; i++) queue.Add(i);
+            queue.CompleteAdding();
+        })
+        { Name = "producer" };
+
+        async Task Consume(int id, CancellationToken token)
+        {
+            try
+            {
+                while (!token.IsCancellationRequested)
+                {
+                    if (!queue.TryTake(out int item, 5, token))
+                    {
+                        if (queue.IsCompleted) break;
+                        await Task.Yield();
+                        continue;
+                    }
+                    await Task.Delay(0, token);
+                    if (item % 10 == 0) await Task.Delay(1, token);
+                    Interlocked.Add(ref sum, item);
+                    Interlocked.Increment(ref perConsumer[id]);
+                    if (Interlocked.Increment(ref processed) == 200) stopping.CancelAfter(5);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+
+        producer.Start();
+        var pooled = Task.Run(() => Consume(0, stopping.Token));
+        Task? onThread = null;
+        var consumerThread = new Thread(() =>
+        {
+            onThread = Consume(1, stopping.Token);
+            onThread.Wait();
+        });
+        consumerThread.Start();
+        producer.Join();
+        consumerThread.Join();
+        var finished = Task.WhenAny(pooled, Task.Delay(10_000)).Result;
+        Observe($"processed {processed}, sum {sum}, by the two consumers {perConsumer.Sum()}");
+        Observe($"pooled consumer finished before the timeout: {finished == pooled}; thread consumer status {onThread!.Status}");
     }
 }

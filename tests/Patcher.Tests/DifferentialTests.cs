@@ -85,6 +85,7 @@ public class DifferentialTests(ITestOutputHelper output)
     [InlineData("diff-p3-first-chance-exceptions")]
     [InlineData("diff-p3-deep-recursion-after-await")]
     [InlineData("diff-p3-poll-for-completion")]
+    [InlineData("diff-p3-worker-service")]
     [InlineData("diff-p3-async-pump")]
     public void SameResultPatchedAndUnpatched(string name)
     {
