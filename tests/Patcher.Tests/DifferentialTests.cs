@@ -56,6 +56,7 @@ public class DifferentialTests(ITestOutputHelper output)
     [InlineData("diff-native-poll")]
     [InlineData("diff-native-pipe-read")]
     [InlineData("diff-native-block-on-main")]
+    [InlineData("diff-p1-join-timespan")]
     public void SameResultPatchedAndUnpatched(string name)
     {
         var plain = ChildProcess.Run(PatchScenarioTests.ChildDll, name, ("EVERGREEN_NO_PATCH", "1"));

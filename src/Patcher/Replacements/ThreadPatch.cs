@@ -129,7 +129,9 @@ internal static unsafe class ThreadPatch
 
     private static bool JoinGreenCore(Thread thread, int ms)
     {
-        if (thread == Thread.CurrentThread) throw new ThreadStateException("A thread cannot join itself.");
+        // A thread joining itself is no error in .NET: a timed Join waits out its timeout and returns false, an untimed
+        // one never returns. The paths below do exactly that (its own done event is not set while it runs; main has none
+        // and is joined natively on a tpool thread), so it is not special-cased here.
         if (GreenThreadStart.DoneEvent(thread) is { } done)
         {
             if (!(ms < 0 ? WaitForever(done) : done.Wait(TimeSpan.FromMilliseconds(ms)))) return false;
