@@ -31,6 +31,13 @@ internal static partial class Scenarios
             case "diff-p1-suppress-flow": DiffP1SuppressFlow(); return true;
             case "diff-p1-barrier-throwing-action": DiffP1BarrierThrowingAction(); return true;
             case "diff-p1-rwlockslim-many": DiffP1RwLockSlimMany(); return true;
+            case "diff-p1-timeouts-not-early": DiffP1TimeoutsNotEarly(); return true;
+            case "diff-p1-mutex-abandoned": DiffP1MutexAbandoned(); return true;
+            case "diff-p1-static-ctor-blocks": DiffP1StaticCtorBlocks(); return true;
+            case "diff-p1-thread-chain": DiffP1ThreadChain(); return true;
+            case "diff-p1-pulse-across-pool": DiffP1PulseAcrossPool(); return true;
+            case "diff-p1-long-running-tasks": DiffP1LongRunningTasks(); return true;
+            case "diff-p1-threadlocal-tracking": DiffP1ThreadLocalTracking(); return true;
             default: return false;
         }
     }

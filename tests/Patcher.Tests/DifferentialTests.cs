@@ -79,6 +79,13 @@ public class DifferentialTests(ITestOutputHelper output)
     [InlineData("diff-p1-suppress-flow")]
     [InlineData("diff-p1-barrier-throwing-action")]
     [InlineData("diff-p1-rwlockslim-many")]
+    [InlineData("diff-p1-timeouts-not-early")]
+    [InlineData("diff-p1-mutex-abandoned")]
+    [InlineData("diff-p1-static-ctor-blocks")]
+    [InlineData("diff-p1-thread-chain")]
+    [InlineData("diff-p1-pulse-across-pool")]
+    [InlineData("diff-p1-long-running-tasks")]
+    [InlineData("diff-p1-threadlocal-tracking")]
     public void SameResultPatchedAndUnpatched(string name)
     {
         var plain = ChildProcess.Run(PatchScenarioTests.ChildDll, name, ("EVERGREEN_NO_PATCH", "1"));
