@@ -98,6 +98,54 @@ internal static partial class Scenarios
         }
     }
 
+    /// <summary>Bad arguments to the patched waits throw what plain .NET throws.</summary>
+    private static void DiffP1ArgumentErrors()
+    {
+        object gate = new();
+        using var ev = new ManualResetEvent(false);
+        Observe($"Thread.Sleep(-2): {Thrown(() => Thread.Sleep(-2))}");
+        Observe($"Thread.Sleep(TimeSpan -2 ms): {Thrown(() => Thread.Sleep(TimeSpan.FromMilliseconds(-2)))}");
+        Observe($"Thread.Sleep(TimeSpan.MaxValue): {Thrown(() => Thread.Sleep(TimeSpan.MaxValue))}");
+        Observe($"WaitOne(-2): {Thrown(() => ev.WaitOne(-2))}");
+        Observe($"WaitOne(TimeSpan -2 ms): {Thrown(() => ev.WaitOne(TimeSpan.FromMilliseconds(-2)))}");
+        Observe($"WaitAny(null): {Thrown(() => WaitHandle.WaitAny(null!))}");
+        Observe($"WaitAny(empty): {Thrown(() => WaitHandle.WaitAny([]))}");
+        Observe($"WaitAny(65 handles): {Thrown(() => WaitHandle.WaitAny(Enumerable.Range(0, 65).Select(_ => (WaitHandle)ev).ToArray(), 0))}");
+        Observe($"WaitAll(duplicates): {Thrown(() => WaitHandle.WaitAll([ev, ev], 0))}");
+        Observe($"WaitAny(with a null): {Thrown(() => WaitHandle.WaitAny([ev, null!], 0))}");
+        var disposed = new ManualResetEvent(false);
+        disposed.Dispose();
+        Observe($"WaitOne on a disposed event: {Thrown(() => disposed.WaitOne(0))}");
+        Observe($"Set on a disposed event: {Thrown(() => disposed.Set())}");
+        Observe($"Monitor.Enter(null): {Thrown(() => Monitor.Enter(null!))}");
+        Observe($"Monitor.TryEnter(null, 10): {Thrown(() => Monitor.TryEnter(null!, 10))}");
+        Observe($"Monitor.Wait(null): {Thrown(() => Monitor.Wait(null!))}");
+        Observe($"Monitor.Wait without the lock: {Thrown(() => Monitor.Wait(gate, 10))}");
+        Observe($"Monitor.Pulse without the lock: {Thrown(() => Monitor.Pulse(gate))}");
+        Observe($"Monitor.PulseAll without the lock: {Thrown(() => Monitor.PulseAll(gate))}");
+        Observe($"Monitor.Wait(-2): {Thrown(() => { lock (gate) Monitor.Wait(gate, -2); })}");
+        Observe($"Monitor.TryEnter(-2): {Thrown(() => Monitor.TryEnter(gate, -2))}");
+        Observe($"Monitor.TryEnter(ref true): {Thrown(() => { bool taken = true; Monitor.TryEnter(gate, 10, ref taken); })}");
+        Observe($"Monitor.Exit unowned: {Thrown(() => Monitor.Exit(gate))}");
+        var held = new object();
+        var holder = new Thread(() => Monitor.Enter(held));
+        holder.Start();
+        holder.Join();
+        Observe($"Monitor.Exit of a lock another thread left held: {Thrown(() => Monitor.Exit(held))}");
+        Observe($"Monitor.IsEntered of that lock: {Monitor.IsEntered(held)}");
+        var l = new Lock();
+        Observe($"Lock.TryEnter(-2): {Thrown(() => l.TryEnter(-2))}");
+        Observe($"Lock.Exit unowned: {Thrown(() => l.Exit())}");
+        Observe($"SemaphoreSlim.Wait(-2): {Thrown(() => new SemaphoreSlim(0).Wait(-2))}");
+        Observe($"new Semaphore(2, 1): {Thrown(() => new Semaphore(2, 1).Dispose())}");
+        Observe($"Semaphore.Release past max: {Thrown(() => { using var s = new Semaphore(1, 1); s.Release(); })}");
+        Observe($"Mutex.ReleaseMutex unowned: {Thrown(() => { using var m = new Mutex(); m.ReleaseMutex(); })}");
+        Observe($"Thread.Join(-2): {Thrown(() => Thread.CurrentThread.Join(-2))}");
+        Observe($"new Thread(null): {Thrown(() => new Thread((ThreadStart)null!))}");
+        Observe($"Start twice: {Thrown(() => { var t = new Thread(() => { }); t.Start(); t.Start(); })}");
+        Observe($"Start(object) on a ThreadStart thread: {Thrown(() => new Thread(() => { }).Start("x"))}");
+    }
+
     /// <summary>A thread that ends holding a Mutex abandons it: the next waiter gets AbandonedMutexException and owns it.</summary>
     private static void DiffP1MutexAbandoned()
     {

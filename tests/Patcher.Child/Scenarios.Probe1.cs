@@ -32,6 +32,7 @@ internal static partial class Scenarios
             case "diff-p1-barrier-throwing-action": DiffP1BarrierThrowingAction(); return true;
             case "diff-p1-rwlockslim-many": DiffP1RwLockSlimMany(); return true;
             case "diff-p1-timeouts-not-early": DiffP1TimeoutsNotEarly(); return true;
+            case "diff-p1-argument-errors": DiffP1ArgumentErrors(); return true;
             case "diff-p1-mutex-abandoned": DiffP1MutexAbandoned(); return true;
             case "diff-p1-static-ctor-blocks": DiffP1StaticCtorBlocks(); return true;
             case "diff-p1-thread-chain": DiffP1ThreadChain(); return true;

@@ -86,6 +86,7 @@ public class DifferentialTests(ITestOutputHelper output)
     [InlineData("diff-p1-pulse-across-pool")]
     [InlineData("diff-p1-long-running-tasks")]
     [InlineData("diff-p1-threadlocal-tracking")]
+    [InlineData("diff-p1-argument-errors")]
     public void SameResultPatchedAndUnpatched(string name)
     {
         var plain = ChildProcess.Run(PatchScenarioTests.ChildDll, name, ("EVERGREEN_NO_PATCH", "1"));

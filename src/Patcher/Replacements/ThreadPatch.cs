@@ -186,14 +186,16 @@ internal static unsafe class ThreadPatch
 
     internal static void SleepSpan(TimeSpan timeout)
     {
+        // The original's check (WaitHandle.ToTimeoutMilliseconds), on every thread: a green sleep of more than
+        // Int32.MaxValue ms (TimeSpan.MaxValue) must throw as in .NET, not sleep (or, overflowing, not sleep at all).
+        long ms = (long)timeout.TotalMilliseconds;
+        if (ms < -1 || ms > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout must be -1 ms (infinite) or between 0 and Int32.MaxValue ms.");
         if (!NativeScope.GreenCaller)
         {
             // Not through SleepSpanRow.Original: Sleep(TimeSpan)'s body opens with a call through a ReadyToRun import cell, which
             // the trampoline emulates; while that cell is unbound, the runtime's delay-load stub decodes its call site
             // from the return address, i.e. from the bytes the detour overwrote, and passed garbage (docs/detours.md).
-            // The original does exactly this conversion (WaitHandle.ToTimeoutMilliseconds) and calls Sleep(int).
-            long ms = (long)timeout.TotalMilliseconds;
-            if (ms < -1 || ms > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout must be -1 ms (infinite) or between 0 and Int32.MaxValue ms.");
+            // The original does exactly this conversion and calls Sleep(int).
             ((delegate*<int, void>)SleepMsRow.Original)((int)ms);
             return;
         }
