@@ -407,4 +407,51 @@ internal static partial class Scenarios
         local.Dispose();
         Observe($"Values after Dispose: {Thrown(() => _ = local.Values)}");
     }
+
+    /// <summary>Starts <paramref name="count"/> threads that each wait on <paramref name="handle"/> and gives them time to block.</summary>
+    private static List<Thread> P1BlockedWaiters(int count, WaitHandle handle, Action onWoken)
+    {
+        var waiters = Enumerable.Range(0, count).Select(_ => new Thread(() => { handle.WaitOne(); onWoken(); }) { IsBackground = true }).ToList();
+        waiters.ForEach(t => t.Start());
+        Thread.Sleep(50); // no signal says "now blocked in the kernel wait"; 50 ms is ample for 5 threads on 2 cores
+        return waiters;
+    }
+
+    /// <summary>
+    /// A signal given to threads already blocked in a WaitHandle wait is theirs: a Set followed at once by Reset still
+    /// releases every waiter, and a Release or ReleaseMutex with a waiter is not taken back by the releaser's WaitOne(0).
+    /// </summary>
+    private static void DiffP1HandoffToBlockedWaiters()
+    {
+        int woken = 0;
+        using (var manual = new ManualResetEvent(false))
+        {
+            var waiters = P1BlockedWaiters(5, manual, () => Interlocked.Increment(ref woken));
+            manual.Set();
+            manual.Reset();
+            Observe($"ManualResetEvent Set+Reset: released {waiters.Count(t => t.Join(5_000))} of 5");
+        }
+
+        using (var auto = new AutoResetEvent(false))
+        {
+            var waiters = P1BlockedWaiters(1, auto, () => { });
+            auto.Set();
+            auto.Reset();
+            Observe($"AutoResetEvent Set+Reset: released {waiters.Count(t => t.Join(5_000))} of 1");
+        }
+
+        using (var auto = new AutoResetEvent(false))
+        {
+            var waiters = P1BlockedWaiters(1, auto, () => { });
+            auto.Set();
+            Observe($"AutoResetEvent Set, then the setter's WaitOne(0): {auto.WaitOne(0)}; waiter released {waiters[0].Join(5_000)}");
+        }
+
+        using (var sem = new Semaphore(0, 1))
+        {
+            var waiters = P1BlockedWaiters(1, sem, () => { });
+            sem.Release();
+            Observe($"Semaphore Release, then the releaser's WaitOne(0): {sem.WaitOne(0)}; waiter released {waiters[0].Join(5_000)}");
+        }
+    }
 }

@@ -117,6 +117,10 @@ internal static unsafe class WaitHandlePatch
         return previous;
     }
 
+    /// <summary>The runtime's zero-timeout wait, done by a signaller for a green waiter (GreenHandleWait's hand-off).</summary>
+    private static bool TakeFor(WaitHandle handle) =>
+        ((delegate*<WaitHandle, int, bool, object?, byte, bool>)WaitOneRow.Original)(handle, 0, true, null, 0);
+
     internal static void ReleaseMutex(Mutex self)
     {
         ((delegate*<Mutex, void>)ReleaseMutexRow.Original)(self);
@@ -125,9 +129,25 @@ internal static unsafe class WaitHandlePatch
 
     private static void WakeWaiters(WaitHandle handle)
     {
-        if (GreenHandleWait.AnyWaiters)
+        if (!GreenHandleWait.AnyWaiters)
         {
-            GreenHandleWait.Signalled(handle.SafeWaitHandle.DangerousGetHandle());
+            return;
+        }
+
+        nint h = handle.SafeWaitHandle.DangerousGetHandle();
+        switch (handle)
+        {
+            // An event's or a semaphore's signal belongs to the threads already waiting for it (plain .NET: Set();Reset()
+            // releases them, the signaller's own WaitOne(0) does not take it back): hand it over, as GreenHandleWait says.
+            case EventWaitHandle ev:
+                GreenHandleWait.Signalled(h, () => TakeFor(ev), () => Set(ev)); // giving back wakes the next waiter
+                break;
+            case Semaphore sem:
+                GreenHandleWait.Signalled(h, () => TakeFor(sem), () => ReleaseCore(sem, 1));
+                break;
+            default:
+                GreenHandleWait.Signalled(h);
+                break;
         }
     }
 }
