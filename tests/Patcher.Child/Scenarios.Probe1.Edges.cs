@@ -85,6 +85,18 @@ internal static partial class Scenarios
         waiter.Join();
     }
 
+    private static string P1Result<T>(Func<T> wait)
+    {
+        try
+        {
+            return wait()!.ToString()!;
+        }
+        catch (Exception e)
+        {
+            return e.GetType().Name;
+        }
+    }
+
     private static string Thrown(Action action)
     {
         try
@@ -113,6 +125,8 @@ internal static partial class Scenarios
         Observe($"WaitAny(65 handles): {Thrown(() => WaitHandle.WaitAny(Enumerable.Range(0, 65).Select(_ => (WaitHandle)ev).ToArray(), 0))}");
         Observe($"WaitAll(duplicates): {Thrown(() => WaitHandle.WaitAll([ev, ev], 0))}");
         Observe($"WaitAny(with a null): {Thrown(() => WaitHandle.WaitAny([ev, null!], 0))}");
+        Observe($"WaitAll(duplicates, 10 ms): {Thrown(() => WaitHandle.WaitAll([ev, ev], 10))}");
+        Observe($"WaitAny(with a null, 10 ms): {Thrown(() => WaitHandle.WaitAny([ev, null!], 10))}");
         var disposed = new ManualResetEvent(false);
         disposed.Dispose();
         Observe($"WaitOne on a disposed event: {Thrown(() => disposed.WaitOne(0))}");
@@ -453,5 +467,34 @@ internal static partial class Scenarios
             sem.Release();
             Observe($"Semaphore Release, then the releaser's WaitOne(0): {sem.WaitOne(0)}; waiter released {waiters[0].Join(5_000)}");
         }
+    }
+
+    /// <summary>
+    /// A handle disposed while threads wait on it: the waits already begun go on to their timeout (the runtime holds a
+    /// reference for the wait), a background thread may be left waiting on it forever, and only a wait begun after the
+    /// Dispose throws ObjectDisposedException.
+    /// </summary>
+    private static void DiffP1DisposeWhileWaiting()
+    {
+        var ev = new ManualResetEvent(false);
+        var sem = new Semaphore(0, 1);
+        var never = new AutoResetEvent(false);
+        string one = "?", any = "?", all = "?", semaphore = "?";
+        var waiters = new List<Thread>
+        {
+            new(() => one = P1Result(() => ev.WaitOne(150))),
+            new(() => any = P1Result(() => WaitHandle.WaitAny([never, ev], 150))),
+            new(() => all = P1Result(() => WaitHandle.WaitAll([never, ev], 150))),
+            new(() => semaphore = P1Result(() => sem.WaitOne(150))),
+        };
+        waiters.ForEach(t => t.Start());
+        new Thread(() => ev.WaitOne()) { IsBackground = true }.Start(); // left waiting when the process ends
+        Thread.Sleep(50); // the waits have begun
+        ev.Dispose();
+        sem.Dispose();
+        waiters.ForEach(t => t.Join());
+        Observe($"waits begun before the Dispose: WaitOne {one}, WaitAny {any}, WaitAll {all}, Semaphore {semaphore}");
+        Observe($"a wait begun after it: {Thrown(() => ev.WaitOne(10))}");
+        never.Dispose();
     }
 }

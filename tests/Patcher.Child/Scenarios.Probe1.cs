@@ -40,6 +40,7 @@ internal static partial class Scenarios
             case "diff-p1-long-running-tasks": DiffP1LongRunningTasks(); return true;
             case "diff-p1-threadlocal-tracking": DiffP1ThreadLocalTracking(); return true;
             case "diff-p1-handoff-to-blocked-waiters": DiffP1HandoffToBlockedWaiters(); return true;
+            case "diff-p1-dispose-while-waiting": DiffP1DisposeWhileWaiting(); return true;
             default: return false;
         }
     }

@@ -88,6 +88,7 @@ public class DifferentialTests(ITestOutputHelper output)
     [InlineData("diff-p1-threadlocal-tracking")]
     [InlineData("diff-p1-argument-errors")]
     [InlineData("diff-p1-handoff-to-blocked-waiters")]
+    [InlineData("diff-p1-dispose-while-waiting")]
     public void SameResultPatchedAndUnpatched(string name)
     {
         var plain = ChildProcess.Run(PatchScenarioTests.ChildDll, name, ("EVERGREEN_NO_PATCH", "1"));
