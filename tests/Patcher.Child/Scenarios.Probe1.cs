@@ -41,6 +41,7 @@ internal static partial class Scenarios
             case "diff-p1-threadlocal-tracking": DiffP1ThreadLocalTracking(); return true;
             case "diff-p1-handoff-to-blocked-waiters": DiffP1HandoffToBlockedWaiters(); return true;
             case "diff-p1-dispose-while-waiting": DiffP1DisposeWhileWaiting(); return true;
+            case "diff-p1-blocked-thread-state": DiffP1BlockedThreadState(); return true;
             default: return false;
         }
     }

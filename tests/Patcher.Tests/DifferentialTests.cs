@@ -89,6 +89,7 @@ public class DifferentialTests(ITestOutputHelper output)
     [InlineData("diff-p1-argument-errors")]
     [InlineData("diff-p1-handoff-to-blocked-waiters")]
     [InlineData("diff-p1-dispose-while-waiting")]
+    [InlineData("diff-p1-blocked-thread-state")]
     public void SameResultPatchedAndUnpatched(string name)
     {
         var plain = ChildProcess.Run(PatchScenarioTests.ChildDll, name, ("EVERGREEN_NO_PATCH", "1"));

@@ -19,12 +19,13 @@ internal static unsafe class ThreadPatch
     public static readonly PatchRow JoinSpanRow = Row(nameof(Thread.Join), [typeof(TimeSpan)], nameof(JoinSpan));
     public static readonly PatchRow YieldRow = Row(nameof(Thread.Yield), [], nameof(Yield));
     public static readonly PatchRow InterruptRow = Row(nameof(Thread.Interrupt), [], nameof(Interrupt));
+    public static readonly PatchRow ThreadStateRow = PatchRow.Accessor(typeof(Thread), nameof(Thread.ThreadState), setter: false, typeof(ThreadPatch), nameof(GetThreadState));
     public static readonly PatchRow SleepMsRow = Row(nameof(Thread.Sleep), [typeof(int)], nameof(SleepMs));
     public static readonly PatchRow SleepSpanRow = Row(nameof(Thread.Sleep), [typeof(TimeSpan)], nameof(SleepSpan));
 
     public static readonly PatchTable ThreadTable = new("thread",
-        "every Start/UnsafeStart overload funnels into StartCore: the new OS thread joins the hub (identity, name, IsBackground, ThreadStatics kept), started off the hub's CPU while the starter waits greenly, and a thread started off the hub is remembered so the exit waits for it while foreground; Join waits greenly (tpool for a native thread); Yield is Green.Sleep(0); Interrupt of a green thread throws ThreadInterruptedException at its current or next green wait (the runtime's flag is never set)",
-        [StartCoreRow, JoinRow, JoinMsRow, JoinSpanRow, YieldRow, InterruptRow],
+        "every Start/UnsafeStart overload funnels into StartCore: the new OS thread joins the hub (identity, name, IsBackground, ThreadStatics kept), started off the hub's CPU while the starter waits greenly, and a thread started off the hub is remembered so the exit waits for it while foreground; Join waits greenly (tpool for a native thread); Yield is Green.Sleep(0); Interrupt of a green thread throws ThreadInterruptedException at its current or next green wait (the runtime's flag is never set); ThreadState includes WaitSleepJoin while a green thread is parked in a green wait",
+        [StartCoreRow, JoinRow, JoinMsRow, JoinSpanRow, YieldRow, InterruptRow, ThreadStateRow],
         connect: static () => HubPatchSeam.StartNativeThread = StartNative);
 
     public static readonly PatchTable TimeTable = new("time", "Green.Sleep",
@@ -167,6 +168,17 @@ internal static unsafe class ThreadPatch
     internal static void Interrupt(Thread thread)
     {
         if (!GreenThreadStart.TryInterrupt(thread)) ((delegate*<Thread, void>)InterruptRow.Original)(thread);
+    }
+
+    /// <summary>
+    /// The runtime sets WaitSleepJoin only around its own waits; a parked green thread waits for the baton in a futex it
+    /// does not see, so it read as Running in every green wait, and code that polls <c>t.ThreadState</c> until a thread
+    /// is blocked (common in tests) spun forever. A green thread parked on the hub is, in .NET's terms, waiting.
+    /// </summary>
+    internal static ThreadState GetThreadState(Thread thread)
+    {
+        var state = ((delegate*<Thread, ThreadState>)ThreadStateRow.Original)(thread);
+        return Hub.IsParkedGreen(thread) ? state | ThreadState.WaitSleepJoin : state;
     }
 
     internal static bool Yield()
