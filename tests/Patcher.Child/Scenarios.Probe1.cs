@@ -41,6 +41,11 @@ internal static partial class Scenarios
             case "diff-p1-threadlocal-tracking": DiffP1ThreadLocalTracking(); return true;
             case "diff-p1-handoff-to-blocked-waiters": DiffP1HandoffToBlockedWaiters(); return true;
             case "diff-p1-dispose-while-waiting": DiffP1DisposeWhileWaiting(); return true;
+            case "diff-p1-wait-reacquires": DiffP1WaitReacquires(); return true;
+            case "diff-p1-pulse-wakes-one": DiffP1PulseWakesOne(); return true;
+            case "diff-p1-semaphore-counts": DiffP1SemaphoreCounts(); return true;
+            case "diff-p1-timed-lock-cycle": DiffP1TimedLockCycle(); return true;
+            case "diff-p1-thread-names": DiffP1ThreadNames(); return true;
             case "diff-p1-blocked-thread-state": DiffP1BlockedThreadState(); return true;
             default: return false;
         }

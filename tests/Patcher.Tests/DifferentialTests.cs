@@ -90,6 +90,11 @@ public class DifferentialTests(ITestOutputHelper output)
     [InlineData("diff-p1-handoff-to-blocked-waiters")]
     [InlineData("diff-p1-dispose-while-waiting")]
     [InlineData("diff-p1-blocked-thread-state")]
+    [InlineData("diff-p1-wait-reacquires")]
+    [InlineData("diff-p1-pulse-wakes-one")]
+    [InlineData("diff-p1-semaphore-counts")]
+    [InlineData("diff-p1-timed-lock-cycle")]
+    [InlineData("diff-p1-thread-names")]
     public void SameResultPatchedAndUnpatched(string name)
     {
         var plain = ChildProcess.Run(PatchScenarioTests.ChildDll, name, ("EVERGREEN_NO_PATCH", "1"));
