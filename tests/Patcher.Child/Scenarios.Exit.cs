@@ -37,6 +37,14 @@ internal static partial class Scenarios
                 new Thread(() => Thread.Sleep(Timeout.Infinite)) { IsBackground = true }.Start();
                 Console.WriteLine("main returns 4");
                 return 4;
+            case "exit-p1-unhandled-handler":
+                AppDomain.CurrentDomain.UnhandledException += (_, e) =>
+                    Console.WriteLine($"handler: {((Exception)e.ExceptionObject).Message}, terminating {e.IsTerminating}");
+                var failing = new Thread(() => throw new InvalidOperationException("thrown on a thread"));
+                failing.Start();
+                failing.Join();
+                Console.WriteLine("not reached");
+                return 1;
             default:
                 throw new ArgumentException("unknown exit scenario " + name);
         }

@@ -210,4 +210,23 @@ internal static partial class Scenarios
         l.Exit();
         Monitor.Exit(holder);
     }
+
+    private static async Task P1AwaitThenLog(TaskCompletionSource tcs, List<string> log)
+    {
+        await tcs.Task;
+        lock (log) log.Add("continuation");
+    }
+
+    /// <summary>An await's continuation, begun on main, after a plain thread completes the awaited task: the order of the two lines.</summary>
+    private static void DiffP1AwaitContinuationInline()
+    {
+        var log = new List<string>();
+        var tcs = new TaskCompletionSource();
+        var awaiting = P1AwaitThenLog(tcs, log);
+        var setter = new Thread(() => { tcs.SetResult(); lock (log) log.Add("SetResult returned"); });
+        setter.Start();
+        setter.Join();
+        awaiting.Wait();
+        Observe(string.Join(",", log));
+    }
 }

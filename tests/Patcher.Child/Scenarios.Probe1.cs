@@ -47,6 +47,7 @@ internal static partial class Scenarios
             case "diff-p1-timed-lock-cycle": DiffP1TimedLockCycle(); return true;
             case "diff-p1-thread-names": DiffP1ThreadNames(); return true;
             case "diff-p1-blocked-thread-state": DiffP1BlockedThreadState(); return true;
+            case "diff-p1-await-continuation-inline": DiffP1AwaitContinuationInline(); return true;
             default: return false;
         }
     }

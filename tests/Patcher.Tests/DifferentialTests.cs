@@ -95,6 +95,7 @@ public class DifferentialTests(ITestOutputHelper output)
     [InlineData("diff-p1-semaphore-counts")]
     [InlineData("diff-p1-timed-lock-cycle")]
     [InlineData("diff-p1-thread-names")]
+    [InlineData("diff-p1-await-continuation-inline")]
     public void SameResultPatchedAndUnpatched(string name)
     {
         var plain = ChildProcess.Run(PatchScenarioTests.ChildDll, name, ("EVERGREEN_NO_PATCH", "1"));
@@ -113,6 +114,7 @@ public class DifferentialTests(ITestOutputHelper output)
     [InlineData("exit-unhandled-on-thread")]
     [InlineData("exit-foreground-thread-outlives-main")]
     [InlineData("exit-background-thread-does-not-hold-exit")]
+    [InlineData("exit-p1-unhandled-handler")]
     public void ExitAsUnpatched(string name)
     {
         var plain = ChildProcess.Run(PatchScenarioTests.ChildDll, name, ("EVERGREEN_NO_PATCH", "1"));
