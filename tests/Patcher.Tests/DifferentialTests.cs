@@ -115,6 +115,7 @@ public class DifferentialTests(ITestOutputHelper output)
     [InlineData("exit-foreground-thread-outlives-main")]
     [InlineData("exit-background-thread-does-not-hold-exit")]
     [InlineData("exit-p1-unhandled-handler")]
+    [InlineData("exit-p1-processexit-stops-worker")]
     public void ExitAsUnpatched(string name)
     {
         var plain = ChildProcess.Run(PatchScenarioTests.ChildDll, name, ("EVERGREEN_NO_PATCH", "1"));
