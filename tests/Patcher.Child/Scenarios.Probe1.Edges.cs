@@ -497,4 +497,22 @@ internal static partial class Scenarios
         Observe($"a wait begun after it: {Thrown(() => ev.WaitOne(10))}");
         never.Dispose();
     }
+
+    /// <summary>Set, then at once Interrupt, a thread blocked in WaitOne: the wait was already satisfied; the interrupt hits the next wait.</summary>
+    private static void DiffP1InterruptAfterSet()
+    {
+        using var auto = new AutoResetEvent(false);
+        string first = "?", second = "?";
+        var waiter = new Thread(() =>
+        {
+            first = P1Result(() => auto.WaitOne());
+            second = P1Result(() => { Thread.Sleep(1000); return "slept"; });
+        });
+        waiter.Start();
+        Thread.Sleep(50); // blocked in WaitOne by now
+        auto.Set();
+        waiter.Interrupt();
+        waiter.Join();
+        Observe($"WaitOne: {first}; next wait: {second}; event still set: {auto.WaitOne(0)}");
+    }
 }

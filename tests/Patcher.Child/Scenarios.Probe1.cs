@@ -48,6 +48,7 @@ internal static partial class Scenarios
             case "diff-p1-thread-names": DiffP1ThreadNames(); return true;
             case "diff-p1-blocked-thread-state": DiffP1BlockedThreadState(); return true;
             case "diff-p1-await-continuation-inline": DiffP1AwaitContinuationInline(); return true;
+            case "diff-p1-interrupt-after-set": DiffP1InterruptAfterSet(); return true;
             default: return false;
         }
     }
