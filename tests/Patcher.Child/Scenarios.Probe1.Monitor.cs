@@ -229,4 +229,27 @@ internal static partial class Scenarios
         awaiting.Wait();
         Observe(string.Join(",", log));
     }
+
+    /// <summary>A pool thread's Monitor.Wait releases the lock to a plain thread blocked on it, which pulses it back.</summary>
+    private static void DiffP1PoolWaitReleasesLock()
+    {
+        object gate = new();
+        using var holding = new ManualResetEventSlim();
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        var pool = Task.Run(() =>
+        {
+            lock (gate)
+            {
+                holding.Set();
+                Thread.Sleep(20); // the plain threads below are blocked on the lock by now
+                return Monitor.Wait(gate, 5_000);
+            }
+        });
+        holding.Wait();
+        var contenders = Enumerable.Range(0, 3).Select(_ => new Thread(() => { lock (gate) Monitor.PulseAll(gate); })).ToList();
+        contenders.ForEach(t => t.Start());
+        lock (gate) Monitor.PulseAll(gate);
+        contenders.ForEach(t => t.Join());
+        Observe($"pool's Wait pulsed: {pool.Result}; in time: {sw.ElapsedMilliseconds < 4_000}");
+    }
 }

@@ -49,6 +49,7 @@ internal static partial class Scenarios
             case "diff-p1-blocked-thread-state": DiffP1BlockedThreadState(); return true;
             case "diff-p1-await-continuation-inline": DiffP1AwaitContinuationInline(); return true;
             case "diff-p1-interrupt-after-set": DiffP1InterruptAfterSet(); return true;
+            case "diff-p1-pool-wait-releases-lock": DiffP1PoolWaitReleasesLock(); return true;
             default: return false;
         }
     }

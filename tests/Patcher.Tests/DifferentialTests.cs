@@ -97,6 +97,7 @@ public class DifferentialTests(ITestOutputHelper output)
     [InlineData("diff-p1-thread-names")]
     [InlineData("diff-p1-await-continuation-inline")]
     [InlineData("diff-p1-interrupt-after-set")]
+    [InlineData("diff-p1-pool-wait-releases-lock")]
     public void SameResultPatchedAndUnpatched(string name)
     {
         var plain = ChildProcess.Run(PatchScenarioTests.ChildDll, name, ("EVERGREEN_NO_PATCH", "1"));
