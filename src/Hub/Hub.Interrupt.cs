@@ -34,6 +34,12 @@ public sealed partial class Hub
     /// <summary>True while <paramref name="thread"/> is an adopted green thread (any caller).</summary>
     internal static bool IsAdoptedThread(Thread thread) => s_byThread.TryGetValue(thread, out _);
 
+    /// <summary>
+    /// True while <paramref name="thread"/> is a green thread parked in a green wait (sleep, lock, Monitor.Wait, handle,
+    /// join, I/O), not runnable or running; any caller, read racily off the baton, as the thread dump does.
+    /// </summary>
+    internal static bool IsParkedGreen(Thread thread) => s_byThread.TryGetValue(thread, out var g) && Volatile.Read(ref g.Blocked);
+
     private void Interrupt(GreenThread g)
     {
         AssertBatonHolder();

@@ -395,5 +395,12 @@ public sealed partial class Hub
         return w;
     }
 
-    internal static long ToTicks(TimeSpan t) => (long)(t.Ticks * (Stopwatch.Frequency / (double)TimeSpan.TicksPerSecond));
+    /// <summary>
+    /// A duration in Stopwatch ticks, saturated at a quarter of long's range (73 years at 1 GHz) so that every
+    /// <c>Now + ToTicks(d)</c> deadline stays in the future: unsaturated, TimeSpan.MaxValue overflowed into the past and
+    /// Green.Sleep or Event.Wait with it returned at once.
+    /// </summary>
+    internal static long ToTicks(TimeSpan t) => (long)Math.Min(t.Ticks * (Stopwatch.Frequency / (double)TimeSpan.TicksPerSecond), MaxDurationTicks);
+
+    private const long MaxDurationTicks = long.MaxValue / 4;
 }

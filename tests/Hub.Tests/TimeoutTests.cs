@@ -153,4 +153,21 @@ public class TimeoutTests
             Green.Sleep(1);
         });
     }
+
+    [Fact]
+    public void A_duration_beyond_the_clock_waits_instead_of_ending_at_once()
+    {
+        Hub.Run(() =>
+        {
+            var ev = new Event();
+            var sleeper = Green.Spawn(() => Green.Sleep(TimeSpan.MaxValue));
+            var waiter = Green.Spawn(() => ev.Wait(TimeSpan.MaxValue));
+            Green.Sleep(Short);
+            Assert.False(sleeper.IsDead); // the deadline overflowed into the past: both ended at the first pick
+            Assert.False(waiter.IsDead);
+            ev.Send();
+            Assert.True(waiter.Wait());
+            sleeper.Kill();
+        });
+    }
 }

@@ -37,6 +37,44 @@ internal static partial class Scenarios
                 new Thread(() => Thread.Sleep(Timeout.Infinite)) { IsBackground = true }.Start();
                 Console.WriteLine("main returns 4");
                 return 4;
+            case "exit-p1-unhandled-handler":
+                AppDomain.CurrentDomain.UnhandledException += (_, e) =>
+                    Console.WriteLine($"handler: {((Exception)e.ExceptionObject).Message}, terminating {e.IsTerminating}");
+                var failing = new Thread(() => throw new InvalidOperationException("thrown on a thread"));
+                failing.Start();
+                failing.Join();
+                Console.WriteLine("not reached");
+                return 1;
+            case "exit-p1-processexit-stops-worker":
+                // The shutdown idiom: a background worker polls a stop event; ProcessExit sets it and joins the worker.
+                var stop = new ManualResetEvent(false);
+                var worker = new Thread(() =>
+                {
+                    while (!stop.WaitOne(5)) { }
+                    Console.WriteLine("worker saw the stop");
+                })
+                { IsBackground = true };
+                worker.Start();
+                object gate = new();
+                bool stopping = false;
+                var waiter = new Thread(() =>
+                {
+                    lock (gate)
+                    {
+                        while (!stopping) Monitor.Wait(gate);
+                    }
+                })
+                { IsBackground = true };
+                waiter.Start();
+                AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+                {
+                    stop.Set();
+                    Console.WriteLine($"ProcessExit joined the worker: {worker.Join(10_000)}");
+                    lock (gate) { stopping = true; Monitor.PulseAll(gate); }
+                    Console.WriteLine($"ProcessExit joined the Monitor.Wait thread: {waiter.Join(10_000)}");
+                };
+                Console.WriteLine("main returns 6");
+                return 6;
             default:
                 return RunProbe3Exit(name) ?? throw new ArgumentException("unknown exit scenario " + name);
         }

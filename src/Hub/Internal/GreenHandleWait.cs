@@ -7,6 +7,10 @@ namespace Evergreen.Internal;
 /// thread, abandonment — and between tries parks on the hub. A patched Set/Release/ReleaseMutex of the handle wakes it
 /// at once; a signal the patch cannot see (another process, the runtime's own release of an abandoned mutex) is found by
 /// the next try, at most <see cref="MaxPollTicks"/> later.
+/// A green signaller of an event or semaphore also hands the signal over at once, as the runtime does to threads already
+/// blocked on the handle: it takes the signal for each waiter in FIFO order and wakes it with a <see cref="Grant"/>, so
+/// a Set at once followed by Reset, or the signaller's own WaitOne(0), cannot take it back (seen: 5 ManualResetEvent
+/// waiters never woke from Set();Reset(), which plain .NET releases all).
 /// </summary>
 internal static class GreenHandleWait
 {
@@ -18,6 +22,17 @@ internal static class GreenHandleWait
     private static readonly Dictionary<nint, WaitList> s_waiters = new();
     private static readonly WaitList s_anyHandle = new();
     private static int s_waiting;
+
+    /// <summary>
+    /// A wake that carries the signal itself: the signaller already took it for the waiter, which returns without a try.
+    /// <see cref="GiveBack"/> restores it if the waiter is interrupted or killed before it runs.
+    /// </summary>
+    private sealed class Grant(Action giveBack)
+    {
+        public readonly Action GiveBack = giveBack;
+    }
+
+    private static readonly Action<object?> s_giveBack = static g => ((Grant)g!).GiveBack();
 
     private static readonly long MaxPollTicks = Hub.ToTicks(TimeSpan.FromMilliseconds(50));
     private static readonly long FirstPollTicks = Hub.ToTicks(TimeSpan.FromMilliseconds(1));
@@ -67,7 +82,12 @@ internal static class GreenHandleWait
                 }
 
                 self.NoteWait(deadline < 0 ? WaitKind.WaitHandle : WaitKind.WaitHandle | WaitKind.Timed, waitObject, handle == 0 ? "WaitAny/WaitAll" : "WaitOne", since);
-                ListFor(handle).Wait(hub, self, left, out _);
+                ListFor(handle).Wait(hub, self, left, out object? woke, giveBack: s_giveBack);
+                if (woke is Grant)
+                {
+                    return 0; // a single handle's wait: index 0, signalled
+                }
+
                 poll = Math.Min(poll * 2, MaxPollTicks);
             }
         }
@@ -99,24 +119,43 @@ internal static class GreenHandleWait
         return list;
     }
 
-    /// <summary>After <paramref name="handle"/> was signalled, from any thread: its green waiters try again.</summary>
-    public static void Signalled(nint handle)
+    /// <summary>
+    /// After <paramref name="handle"/> was signalled, from any thread: its green waiters try again. From a green thread,
+    /// with <paramref name="take"/> (the runtime's zero-timeout wait, which any thread may do for an event or semaphore,
+    /// never for a mutex, whose owner is the thread that waits), the single-handle waiters first get the signal handed
+    /// over, in FIFO order, while <paramref name="take"/> succeeds; <paramref name="giveBack"/> undoes one take. A native
+    /// signaller only posts the wake: the hand-off needs the baton, and the signal may be reset before the post runs.
+    /// </summary>
+    public static void Signalled(nint handle, Func<bool>? take = null, Action? giveBack = null)
     {
         using var entry = Hub.Enter(out var self);
         if (self != null)
         {
-            Wake(handle);
+            Wake(handle, take, giveBack);
         }
         else
         {
-            Hub.Instance.Post(() => Wake(handle));
+            Hub.Instance.Post(() => Wake(handle, null, null));
         }
     }
 
-    private static void Wake(nint handle)
+    private static void Wake(nint handle, Func<bool>? take, Action? giveBack)
     {
         if (s_waiters.TryGetValue(handle, out var list))
         {
+            if (take != null && giveBack != null)
+            {
+                var grant = new Grant(giveBack);
+                while (list.PeekLive() != null && take())
+                {
+                    if (!list.WakeOne(Hub.Instance, grant))
+                    {
+                        giveBack(); // every waiter left (timed out or killed) since the peek
+                        break;
+                    }
+                }
+            }
+
             list.WakeAll(Hub.Instance, handle);
         }
 

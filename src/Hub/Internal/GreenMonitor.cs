@@ -21,6 +21,30 @@ internal static class GreenMonitor
     public static bool AnyEnterWaiters => Volatile.Read(ref s_enterWaiting) > 0;
 
     /// <summary>
+    /// Native threads inside the runtime's Monitor.Wait. It releases the lock inside the runtime, where no Exit hook
+    /// runs, and no hook runs between that release and the wait, so no wake can be timed to it: while one is in progress,
+    /// green lock waiters also look again on a backstop (1 ms, doubling to 50 ms). Without it a green thread blocked on
+    /// a lock a pool thread gave up in Monitor.Wait slept until that Wait timed out (for ever, untimed), while the pool
+    /// thread waited for the green thread's Pulse. The cost, while any native Monitor.Wait is in progress (a pool thread in
+    /// ManualResetEventSlim.Wait or Task.Wait): a green thread blocked on a contended lock wakes to try again, about 20
+    /// times a second once the backstop has grown.
+    /// </summary>
+    private static int s_nativeCondWaits;
+
+    private static readonly long FirstBackstopTicks = Hub.ToTicks(TimeSpan.FromMilliseconds(1));
+    private static readonly long MaxBackstopTicks = Hub.ToTicks(TimeSpan.FromMilliseconds(50));
+
+    /// <summary>A native thread is about to wait in the runtime's Monitor.Wait on <paramref name="obj"/>; pair with <see cref="NativeWaitEnded"/>.</summary>
+    public static void NativeWaitBegins(object obj)
+    {
+        Interlocked.Increment(ref s_nativeCondWaits);
+        if (AnyEnterWaiters) Released(obj); // the lock is released after this; the waiter's retry falls on the backstop
+    }
+
+    /// <summary>The native thread's Monitor.Wait has returned (and re-acquired the lock).</summary>
+    public static void NativeWaitEnded() => Interlocked.Decrement(ref s_nativeCondWaits);
+
+    /// <summary>
     /// Acquires <paramref name="obj"/>'s lock for the calling green thread, parking greenly while another thread holds
     /// it. <paramref name="tryEnter"/> is a non-blocking attempt (the original fast path, then the runtime's
     /// non-blocking TryEnter for objects whose header cannot take a thin lock).
@@ -42,6 +66,7 @@ internal static class GreenMonitor
         // posts a wake, so a release between our failed attempt and our park cannot be lost.
         Interlocked.Increment(ref s_enterWaiting);
         hub.BeginExternalWait(); // the owner may be a native thread the hub cannot see
+        long backstop = FirstBackstopTicks;
         try
         {
             while (!tryEnter(obj))
@@ -51,6 +76,12 @@ internal static class GreenMonitor
                 {
                     left = deadline - Hub.Now;
                     if (left <= 0) return false;
+                }
+
+                if (Volatile.Read(ref s_nativeCondWaits) > 0)
+                {
+                    left = left < 0 ? backstop : Math.Min(left, backstop);
+                    backstop = Math.Min(backstop * 2, MaxBackstopTicks);
                 }
                 // Look the list up on every round: a thread that got the lock may have removed an emptied list
                 // meanwhile, and a release wakes only waiters of the list in the table (a stale list loses wakes).

@@ -79,7 +79,7 @@ internal static unsafe class MonitorPatch
 
     internal static bool Wait(object obj, int millisecondsTimeout)
     {
-        if (!NativeScope.GreenCaller) return ((delegate*<object, int, bool>)WaitRow.Original)(obj, millisecondsTimeout);
+        if (!NativeScope.GreenCaller) return WaitNative(obj, millisecondsTimeout);
         ArgumentNullException.ThrowIfNull(obj);
         ArgumentOutOfRangeException.ThrowIfLessThan(millisecondsTimeout, -1);
         if (!ScheduleMode.Explorable) return GreenMonitor.Wait(obj, millisecondsTimeout, s_exitOnce, s_enterOnce);
@@ -94,6 +94,21 @@ internal static unsafe class MonitorPatch
         finally
         {
             Hub.ResumeSchedulePoints();
+        }
+    }
+
+    /// <summary>The runtime's Wait on a native thread; it releases the lock where no hook sees it (see GreenMonitor.NativeWaitBegins).</summary>
+    private static bool WaitNative(object obj, int millisecondsTimeout)
+    {
+        if (obj is null) return ((delegate*<object, int, bool>)WaitRow.Original)(obj!, millisecondsTimeout); // its ArgumentNullException
+        GreenMonitor.NativeWaitBegins(obj);
+        try
+        {
+            return ((delegate*<object, int, bool>)WaitRow.Original)(obj, millisecondsTimeout);
+        }
+        finally
+        {
+            GreenMonitor.NativeWaitEnded();
         }
     }
 

@@ -19,12 +19,13 @@ internal static unsafe class ThreadPatch
     public static readonly PatchRow JoinSpanRow = Row(nameof(Thread.Join), [typeof(TimeSpan)], nameof(JoinSpan));
     public static readonly PatchRow YieldRow = Row(nameof(Thread.Yield), [], nameof(Yield));
     public static readonly PatchRow InterruptRow = Row(nameof(Thread.Interrupt), [], nameof(Interrupt));
+    public static readonly PatchRow ThreadStateRow = PatchRow.Accessor(typeof(Thread), nameof(Thread.ThreadState), setter: false, typeof(ThreadPatch), nameof(GetThreadState));
     public static readonly PatchRow SleepMsRow = Row(nameof(Thread.Sleep), [typeof(int)], nameof(SleepMs));
     public static readonly PatchRow SleepSpanRow = Row(nameof(Thread.Sleep), [typeof(TimeSpan)], nameof(SleepSpan));
 
     public static readonly PatchTable ThreadTable = new("thread",
-        "every Start/UnsafeStart overload funnels into StartCore: the new OS thread joins the hub (identity, name, IsBackground, ThreadStatics kept), started off the hub's CPU while the starter waits greenly, and a thread started off the hub is remembered so the exit waits for it while foreground; Join waits greenly (tpool for a native thread); Yield is Green.Sleep(0); Interrupt of a green thread throws ThreadInterruptedException at its current or next green wait (the runtime's flag is never set)",
-        [StartCoreRow, JoinRow, JoinMsRow, JoinSpanRow, YieldRow, InterruptRow],
+        "every Start/UnsafeStart overload funnels into StartCore: the new OS thread joins the hub (identity, name, IsBackground, ThreadStatics kept), started off the hub's CPU while the starter waits greenly, and a thread started off the hub is remembered so the exit waits for it while foreground; Join waits greenly (tpool for a native thread); Yield is Green.Sleep(0); Interrupt of a green thread throws ThreadInterruptedException at its current or next green wait (the runtime's flag is never set); ThreadState includes WaitSleepJoin while a green thread is parked in a green wait",
+        [StartCoreRow, JoinRow, JoinMsRow, JoinSpanRow, YieldRow, InterruptRow, ThreadStateRow],
         connect: static () => HubPatchSeam.StartNativeThread = StartNative);
 
     public static readonly PatchTable TimeTable = new("time", "Green.Sleep",
@@ -129,7 +130,9 @@ internal static unsafe class ThreadPatch
 
     private static bool JoinGreenCore(Thread thread, int ms)
     {
-        if (thread == Thread.CurrentThread) throw new ThreadStateException("A thread cannot join itself.");
+        // A thread joining itself is no error in .NET: a timed Join waits out its timeout and returns false, an untimed
+        // one never returns. The paths below do exactly that (its own done event is not set while it runs; main has none
+        // and is joined natively on a tpool thread), so it is not special-cased here.
         if (GreenThreadStart.DoneEvent(thread) is { } done)
         {
             if (!(ms < 0 ? WaitForever(done) : done.Wait(TimeSpan.FromMilliseconds(ms)))) return false;
@@ -167,6 +170,17 @@ internal static unsafe class ThreadPatch
         if (!GreenThreadStart.TryInterrupt(thread)) ((delegate*<Thread, void>)InterruptRow.Original)(thread);
     }
 
+    /// <summary>
+    /// The runtime sets WaitSleepJoin only around its own waits; a parked green thread waits for the baton in a futex it
+    /// does not see, so it read as Running in every green wait, and code that polls <c>t.ThreadState</c> until a thread
+    /// is blocked (common in tests) spun forever. A green thread parked on the hub is, in .NET's terms, waiting.
+    /// </summary>
+    internal static ThreadState GetThreadState(Thread thread)
+    {
+        var state = ((delegate*<Thread, ThreadState>)ThreadStateRow.Original)(thread);
+        return Hub.IsParkedGreen(thread) ? state | ThreadState.WaitSleepJoin : state;
+    }
+
     internal static bool Yield()
     {
         if (!NativeScope.GreenCaller) return ((delegate*<bool>)YieldRow.Original)();
@@ -184,14 +198,16 @@ internal static unsafe class ThreadPatch
 
     internal static void SleepSpan(TimeSpan timeout)
     {
+        // The original's check (WaitHandle.ToTimeoutMilliseconds), on every thread: a green sleep of more than
+        // Int32.MaxValue ms (TimeSpan.MaxValue) must throw as in .NET, not sleep (or, overflowing, not sleep at all).
+        long ms = (long)timeout.TotalMilliseconds;
+        if (ms < -1 || ms > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout must be -1 ms (infinite) or between 0 and Int32.MaxValue ms.");
         if (!NativeScope.GreenCaller)
         {
             // Not through SleepSpanRow.Original: Sleep(TimeSpan)'s body opens with a call through a ReadyToRun import cell, which
             // the trampoline emulates; while that cell is unbound, the runtime's delay-load stub decodes its call site
             // from the return address, i.e. from the bytes the detour overwrote, and passed garbage (docs/detours.md).
-            // The original does exactly this conversion (WaitHandle.ToTimeoutMilliseconds) and calls Sleep(int).
-            long ms = (long)timeout.TotalMilliseconds;
-            if (ms < -1 || ms > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout must be -1 ms (infinite) or between 0 and Int32.MaxValue ms.");
+            // The original does exactly this conversion and calls Sleep(int).
             ((delegate*<int, void>)SleepMsRow.Original)((int)ms);
             return;
         }

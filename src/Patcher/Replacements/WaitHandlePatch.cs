@@ -2,6 +2,7 @@ using System.Reflection;
 using Evergreen.Internal;
 using Evergreen.IO.Internal;
 using Evergreen.Patching.Internal;
+using Microsoft.Win32.SafeHandles;
 
 namespace Evergreen.Patching.Replacements;
 
@@ -64,9 +65,55 @@ internal static unsafe class WaitHandlePatch
             return true;
         }
 
-        return GreenHandleWait.Wait(self.SafeWaitHandle.DangerousGetHandle(), millisecondsTimeout, !useTrivialWaits, (self, useTrivialWaits, associatedObject, waitSource),
-            static s => ((delegate*<WaitHandle, int, bool, object?, byte, bool>)WaitOneRow.Original)(s.self, 0, s.useTrivialWaits, s.associatedObject, s.waitSource)
-                ? 0 : GreenHandleWait.WaitTimeout, self) != GreenHandleWait.WaitTimeout;
+        var safe = self.SafeWaitHandle;
+        bool added = false;
+        try
+        {
+            safe.DangerousAddRef(ref added); // see HoldAll
+            return GreenHandleWait.Wait(safe.DangerousGetHandle(), millisecondsTimeout, !useTrivialWaits, (self, useTrivialWaits, associatedObject, waitSource),
+                static s => ((delegate*<WaitHandle, int, bool, object?, byte, bool>)WaitOneRow.Original)(s.self, 0, s.useTrivialWaits, s.associatedObject, s.waitSource)
+                    ? 0 : GreenHandleWait.WaitTimeout, self) != GreenHandleWait.WaitTimeout;
+        }
+        finally
+        {
+            if (added) safe.DangerousRelease();
+        }
+    }
+
+    /// <summary>
+    /// The runtime holds a reference on every handle for the whole of a wait, so a Dispose meanwhile (a <c>using</c>
+    /// event ending while a background thread still waits on it) only marks the handle: the wait goes on to its timeout
+    /// and the handle is closed when it ends. A green wait is many zero-timeout waits, each with a reference of its own
+    /// only while it runs; holding one across them keeps the runtime's behaviour (without it, the next try after the
+    /// Dispose threw ObjectDisposedException and ended the process from a background thread). The caller has already
+    /// made one try, so a handle disposed before the wait began has failed there as in .NET.
+    /// </summary>
+    private static SafeWaitHandle[] HoldAll(WaitHandle[] handles)
+    {
+        var held = new SafeWaitHandle[handles.Length];
+        int count = 0;
+        try
+        {
+            foreach (var handle in handles)
+            {
+                var safe = handle.SafeWaitHandle;
+                bool added = false;
+                safe.DangerousAddRef(ref added);
+                held[count++] = safe;
+            }
+        }
+        catch
+        {
+            ReleaseAll(held.AsSpan(0, count));
+            throw;
+        }
+
+        return held;
+    }
+
+    private static void ReleaseAll(ReadOnlySpan<SafeWaitHandle> held)
+    {
+        foreach (var safe in held) safe.DangerousRelease();
     }
 
     internal static int WaitMultiple(ReadOnlySpan<WaitHandle> handles, bool waitAll, int millisecondsTimeout)
@@ -83,9 +130,24 @@ internal static unsafe class WaitHandlePatch
             return original(handles, waitAll, 0);
         }
 
+        // The first try also checks the arguments (nulls, duplicates, too many handles) as the runtime does.
+        int first = original(handles, waitAll, 0);
+        if (first != GreenHandleWait.WaitTimeout)
+        {
+            return first;
+        }
+
         var array = handles.ToArray();
-        return GreenHandleWait.Wait(0, millisecondsTimeout, interruptible: true, (array, waitAll),
-            static s => ((delegate*<ReadOnlySpan<WaitHandle>, bool, int, int>)WaitMultipleRow.Original)(s.array, s.waitAll, 0), array);
+        var held = HoldAll(array);
+        try
+        {
+            return GreenHandleWait.Wait(0, millisecondsTimeout, interruptible: true, (array, waitAll),
+                static s => ((delegate*<ReadOnlySpan<WaitHandle>, bool, int, int>)WaitMultipleRow.Original)(s.array, s.waitAll, 0), array);
+        }
+        finally
+        {
+            ReleaseAll(held);
+        }
     }
 
     internal static bool SignalAndWait(WaitHandle toSignal, WaitHandle toWaitOn, int millisecondsTimeout, bool exitContext)
@@ -117,6 +179,10 @@ internal static unsafe class WaitHandlePatch
         return previous;
     }
 
+    /// <summary>The runtime's zero-timeout wait, done by a signaller for a green waiter (GreenHandleWait's hand-off).</summary>
+    private static bool TakeFor(WaitHandle handle) =>
+        ((delegate*<WaitHandle, int, bool, object?, byte, bool>)WaitOneRow.Original)(handle, 0, true, null, 0);
+
     internal static void ReleaseMutex(Mutex self)
     {
         ((delegate*<Mutex, void>)ReleaseMutexRow.Original)(self);
@@ -125,9 +191,25 @@ internal static unsafe class WaitHandlePatch
 
     private static void WakeWaiters(WaitHandle handle)
     {
-        if (GreenHandleWait.AnyWaiters)
+        if (!GreenHandleWait.AnyWaiters)
         {
-            GreenHandleWait.Signalled(handle.SafeWaitHandle.DangerousGetHandle());
+            return;
+        }
+
+        nint h = handle.SafeWaitHandle.DangerousGetHandle();
+        switch (handle)
+        {
+            // An event's or a semaphore's signal belongs to the threads already waiting for it (plain .NET: Set();Reset()
+            // releases them, the signaller's own WaitOne(0) does not take it back): hand it over, as GreenHandleWait says.
+            case EventWaitHandle ev:
+                GreenHandleWait.Signalled(h, () => TakeFor(ev), () => Set(ev)); // giving back wakes the next waiter
+                break;
+            case Semaphore sem:
+                GreenHandleWait.Signalled(h, () => TakeFor(sem), () => ReleaseCore(sem, 1));
+                break;
+            default:
+                GreenHandleWait.Signalled(h);
+                break;
         }
     }
 }
