@@ -1354,11 +1354,11 @@ internal static partial class Scenarios
 
     /// <summary>Recursion 2,000 deep with a 256-byte frame: about 0.6 MB of stack (a .NET thread has 1.5 MB).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static int Recurse(int depth)
+    private static int RecurseWithFrame(int depth)
     {
         Span<byte> frame = stackalloc byte[256];
         frame[depth % 256] = (byte)depth;
-        return depth == 0 ? 0 : Recurse(depth - 1) + (frame[depth % 256] & 1);
+        return depth == 0 ? 0 : RecurseWithFrame(depth - 1) + (frame[depth % 256] & 1);
     }
 
     /// <summary>
@@ -1372,12 +1372,12 @@ internal static partial class Scenarios
         {
             async Task Body()
             {
-                Observe($"on the thread: {Recurse(depth)}");
+                Observe($"on the thread: {RecurseWithFrame(depth)}");
                 await Task.Delay(1);
-                Observe($"after an await: {Recurse(depth)}");
+                Observe($"after an await: {RecurseWithFrame(depth)}");
                 Observe($"sufficient stack after an await: {RuntimeHelpers.TryEnsureSufficientExecutionStack()}");
                 await Task.Delay(1).ConfigureAwait(false);
-                Observe($"after ConfigureAwait(false): {Recurse(depth)}");
+                Observe($"after ConfigureAwait(false): {RecurseWithFrame(depth)}");
             }
 
             Body().Wait();
