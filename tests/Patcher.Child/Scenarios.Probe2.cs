@@ -1,0 +1,774 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.IO.Pipes;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+// Differential probes of I/O written as a new user would (sockets, streams, HTTP, pipes, processes, files, console):
+// each runs unpatched and patched and must print the same "out:" lines (Scenarios.Waits.cs runs the ticker).
+internal static partial class Scenarios
+{
+    private static bool RunProbe2(string name)
+    {
+        switch (name)
+        {
+            case "diff-p2-line-server-half-close": DiffP2LineServerHalfClose(); return true;
+            case "diff-p2-bulk-both-ways": DiffP2BulkBothWays(); return true;
+            case "diff-p2-send-timeout": DiffP2SendTimeout(); return true;
+            case "diff-p2-connect-hostname": DiffP2ConnectHostname(); return true;
+            case "diff-p2-unix-socket": DiffP2UnixSocket(); return true;
+            case "diff-p2-named-pipe": DiffP2NamedPipe(); return true;
+            case "diff-p2-socket-async-from-threads": DiffP2SocketAsyncFromThreads(); return true;
+            case "diff-p2-readasync-cancel": DiffP2ReadAsyncCancel(); return true;
+            case "diff-p2-httpclient-threads": DiffP2HttpClientThreads(); return true;
+            case "diff-p2-httpclient-timeout": DiffP2HttpClientTimeout(); return true;
+            case "diff-p2-udp-receive-timeout": DiffP2UdpReceiveTimeout(); return true;
+            case "diff-p2-select-many": DiffP2SelectMany(); return true;
+            case "diff-p2-accept-listener-closed": DiffP2AcceptListenerClosed(); return true;
+            case "diff-p2-receive-socket-closed": DiffP2ReceiveSocketClosed(); return true;
+            case "diff-p2-pipes-many-readers": DiffP2PipesManyReaders(); return true;
+            case "diff-p2-process-output-events": DiffP2ProcessOutputEvents(); return true;
+            case "diff-p2-process-many": DiffP2ProcessMany(); return true;
+            case "diff-p2-files-threads": DiffP2FilesThreads(); return true;
+            case "diff-p2-process-readers-first": DiffP2ProcessReadersFirst(); return true;
+            case "diff-p2-named-pipes-many-readers": DiffP2NamedPipesManyReaders(); return true;
+            case "diff-p2-pipe-big-write": DiffP2PipeBigWrite(); return true;
+            default: return false;
+        }
+    }
+
+    /// <summary>A line server, 20 clients: each sends its lines, half-closes (Shutdown(Send)) and reads the reply to EOF.</summary>
+    private static void DiffP2LineServerHalfClose()
+    {
+        var listener = Listen();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        const int Clients = 20;
+        var server = new Thread(() =>
+        {
+            var handlers = new List<Thread>();
+            for (int i = 0; i < Clients; i++)
+            {
+                var client = listener.AcceptTcpClient();
+                var h = new Thread(() =>
+                {
+                    using (client)
+                    {
+                        var stream = client.GetStream();
+                        var reader = new StreamReader(stream);
+                        var writer = new StreamWriter(stream) { AutoFlush = true };
+                        var lines = new List<string>();
+                        string? line;
+                        while ((line = reader.ReadLine()) != null) lines.Add(line);
+                        writer.WriteLine($"got {lines.Count}: {string.Join("+", lines)}");
+                        writer.WriteLine("bye");
+                    }
+                });
+                handlers.Add(h);
+                h.Start();
+            }
+            handlers.ForEach(h => h.Join());
+        });
+        server.Start();
+        var answers = new ConcurrentBag<string>();
+        var clients = Enumerable.Range(0, Clients).Select(i => new Thread(() =>
+        {
+            using var client = new TcpClient();
+            client.Connect(IPAddress.Loopback, port);
+            var stream = client.GetStream();
+            var writer = new StreamWriter(stream) { AutoFlush = true };
+            for (int k = 0; k <= i % 3; k++) writer.WriteLine($"{i}.{k}");
+            client.Client.Shutdown(SocketShutdown.Send);
+            string all = new StreamReader(stream).ReadToEnd();
+            answers.Add(all.Replace("\n", "|"));
+        })).ToList();
+        clients.ForEach(t => t.Start());
+        clients.ForEach(t => t.Join());
+        server.Join();
+        listener.Stop();
+        Observe($"answers {answers.Count}");
+        foreach (var a in answers.Order(StringComparer.Ordinal)) Observe(a);
+    }
+
+    /// <summary>10 MB each way at once on one connection: each end has a writer thread and a reader thread.</summary>
+    private static void DiffP2BulkBothWays()
+    {
+        const int Size = 10 * 1024 * 1024;
+        var listener = Listen();
+        using var client = new TcpClient();
+        client.Connect((IPEndPoint)listener.LocalEndpoint);
+        using var accepted = listener.AcceptTcpClient();
+        listener.Stop();
+        var results = new ConcurrentDictionary<string, string>();
+        Thread Writer(NetworkStream s, byte seed) => new(() =>
+        {
+            var chunk = new byte[64 * 1024];
+            for (int sent = 0; sent < Size; sent += chunk.Length)
+            {
+                for (int j = 0; j < chunk.Length; j++) chunk[j] = (byte)(seed + sent / chunk.Length + j);
+                s.Write(chunk);
+            }
+        });
+        Thread Reader(NetworkStream s, byte seed, string who) => new(() =>
+        {
+            var buf = new byte[37 * 1024];
+            long total = 0;
+            bool ok = true;
+            int n;
+            while (total < Size && (n = s.Read(buf)) > 0)
+            {
+                for (int j = 0; j < n; j++)
+                {
+                    long pos = total + j;
+                    if (buf[j] != (byte)(seed + pos / (64 * 1024) + pos % (64 * 1024))) ok = false;
+                }
+                total += n;
+            }
+            results[who] = $"{who} read {total} bytes, intact {ok}";
+        });
+        var threads = new[]
+        {
+            Writer(client.GetStream(), 1), Writer(accepted.GetStream(), 2),
+            Reader(accepted.GetStream(), 1, "server"), Reader(client.GetStream(), 2, "client"),
+        };
+        foreach (var t in threads) t.Start();
+        foreach (var t in threads) t.Join();
+        foreach (var kv in results.OrderBy(kv => kv.Key, StringComparer.Ordinal)) Observe(kv.Value);
+    }
+
+    /// <summary>NetworkStream.Write with a WriteTimeout to a peer that never reads: the IOException's shape.</summary>
+    private static void DiffP2SendTimeout()
+    {
+        var listener = Listen();
+        using var client = new TcpClient();
+        client.Connect((IPEndPoint)listener.LocalEndpoint);
+        using var accepted = listener.AcceptTcpClient();
+        listener.Stop();
+        client.SendBufferSize = 16 * 1024;
+        accepted.ReceiveBufferSize = 16 * 1024;
+        var stream = client.GetStream();
+        stream.WriteTimeout = 100;
+        string outcome;
+        try
+        {
+            var block = new byte[64 * 1024];
+            for (int i = 0; i < 1000; i++) stream.Write(block);
+            outcome = "no exception";
+        }
+        catch (IOException e)
+        {
+            outcome = $"IOException({e.InnerException?.GetType().Name} {(e.InnerException as SocketException)?.SocketErrorCode})";
+        }
+        Observe($"Write with WriteTimeout to a peer that never reads: {outcome}");
+        string socketOutcome;
+        client.Client.SendTimeout = 100;
+        try
+        {
+            client.Client.Send(new byte[1024 * 1024]);
+            socketOutcome = "no exception";
+        }
+        catch (SocketException e)
+        {
+            socketOutcome = $"SocketException {e.SocketErrorCode}";
+        }
+        catch (ObjectDisposedException)
+        {
+            socketOutcome = "ObjectDisposedException";
+        }
+        Observe($"Socket.Send after: {socketOutcome}; connected {client.Connected}");
+    }
+
+    /// <summary>TcpClient.Connect("localhost", port), new TcpClient("localhost", port) and Socket.Connect(DnsEndPoint).</summary>
+    private static void DiffP2ConnectHostname()
+    {
+        var listener = new TcpListener(IPAddress.IPv6Any, 0);
+        listener.Server.DualMode = true;
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var server = new Thread(() =>
+        {
+            for (int i = 0; i < 3; i++)
+            {
+                using var c = listener.AcceptTcpClient();
+                c.GetStream().Write(new[] { (byte)('a' + i) });
+            }
+        });
+        server.Start();
+        var got = new List<string>();
+        using (var c1 = new TcpClient())
+        {
+            c1.Connect("localhost", port);
+            got.Add($"Connect(string): {(char)c1.GetStream().ReadByte()} connected {c1.Connected}");
+        }
+        using (var c2 = new TcpClient("localhost", port))
+        {
+            got.Add($"ctor(string): {(char)c2.GetStream().ReadByte()} connected {c2.Connected}");
+        }
+        using (var s = new Socket(SocketType.Stream, ProtocolType.Tcp))
+        {
+            s.Connect(new DnsEndPoint("localhost", port));
+            var one = new byte[1];
+            s.Receive(one);
+            got.Add($"Socket.Connect(DnsEndPoint): {(char)one[0]} connected {s.Connected}");
+        }
+        server.Join();
+        listener.Stop();
+        got.ForEach(Observe);
+        string unknown;
+        try { using var bad = new TcpClient(); bad.Connect("no-such-host.invalid", port); unknown = "connected"; }
+        catch (SocketException e) { unknown = $"SocketException {e.SocketErrorCode}"; }
+        Observe($"unknown host: {unknown}");
+    }
+
+    /// <summary>A Unix-domain stream server with a thread per client, and 5 clients.</summary>
+    private static void DiffP2UnixSocket()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"evergreen-p2-{Environment.ProcessId}.sock");
+        File.Delete(path);
+        var endpoint = new UnixDomainSocketEndPoint(path);
+        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        listener.Bind(endpoint);
+        listener.Listen(10);
+        const int Clients = 5;
+        var server = new Thread(() =>
+        {
+            var handlers = new List<Thread>();
+            for (int i = 0; i < Clients; i++)
+            {
+                var conn = listener.Accept();
+                var h = new Thread(() =>
+                {
+                    using var stream = new NetworkStream(conn, ownsSocket: true);
+                    var reader = new StreamReader(stream);
+                    var writer = new StreamWriter(stream) { AutoFlush = true };
+                    string? line;
+                    while ((line = reader.ReadLine()) != null) writer.WriteLine(line.ToUpperInvariant());
+                });
+                handlers.Add(h);
+                h.Start();
+            }
+            handlers.ForEach(h => h.Join());
+        });
+        server.Start();
+        var answers = new ConcurrentBag<string>();
+        var clients = Enumerable.Range(0, Clients).Select(i => new Thread(() =>
+        {
+            using var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            s.Connect(endpoint);
+            using var stream = new NetworkStream(s);
+            var reader = new StreamReader(stream);
+            var writer = new StreamWriter(stream) { AutoFlush = true };
+            for (int k = 0; k < 3; k++)
+            {
+                writer.WriteLine($"client{i}-{k}");
+                answers.Add(reader.ReadLine()!);
+            }
+            s.Shutdown(SocketShutdown.Send);
+            answers.Add($"client{i} eof: {reader.ReadLine() == null}");
+        })).ToList();
+        clients.ForEach(t => t.Start());
+        clients.ForEach(t => t.Join());
+        server.Join();
+        File.Delete(path);
+        Observe(string.Join(",", answers.Order(StringComparer.Ordinal)));
+    }
+
+    /// <summary>NamedPipeServerStream.WaitForConnection on a thread, a NamedPipeClientStream, lines both ways.</summary>
+    private static void DiffP2NamedPipe()
+    {
+        string name = $"evergreen-p2-{Environment.ProcessId}";
+        string serverSaw = "";
+        var server = new Thread(() =>
+        {
+            using var pipe = new NamedPipeServerStream(name, PipeDirection.InOut);
+            pipe.WaitForConnection();
+            var reader = new StreamReader(pipe);
+            var writer = new StreamWriter(pipe) { AutoFlush = true };
+            string? line;
+            var seen = new List<string>();
+            while ((line = reader.ReadLine()) != "quit" && line != null)
+            {
+                seen.Add(line);
+                writer.WriteLine("re:" + line);
+            }
+            serverSaw = string.Join(",", seen);
+        });
+        server.Start();
+        using var client = new NamedPipeClientStream(".", name, PipeDirection.InOut);
+        client.Connect(5000);
+        var r = new StreamReader(client);
+        var w = new StreamWriter(client) { AutoFlush = true };
+        var replies = new List<string>();
+        for (int i = 0; i < 3; i++)
+        {
+            w.WriteLine($"m{i}");
+            replies.Add(r.ReadLine()!);
+        }
+        w.WriteLine("quit");
+        server.Join();
+        Observe($"client got {string.Join(",", replies)}; server saw {serverSaw}; connected {client.IsConnected}");
+    }
+
+    /// <summary>Socket's Task and SocketAsyncEventArgs APIs used from plain threads: .Result, .Wait(), a completion event.</summary>
+    private static void DiffP2SocketAsyncFromThreads()
+    {
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(10);
+        var ep = listener.LocalEndPoint!;
+        string serverSide = "";
+        var server = new Thread(() =>
+        {
+            var acceptTask = listener.AcceptAsync();
+            acceptTask.Wait();
+            using var conn = acceptTask.Result;
+            var buf = new byte[100];
+            int n = conn.ReceiveAsync(buf, SocketFlags.None).Result;
+            string got = Encoding.ASCII.GetString(buf, 0, n);
+            int sent = conn.SendAsync(Encoding.ASCII.GetBytes("pong:" + got), SocketFlags.None).GetAwaiter().GetResult();
+            // A SocketAsyncEventArgs receive completed through its event.
+            using var done = new ManualResetEvent(false);
+            using var args = new SocketAsyncEventArgs();
+            args.SetBuffer(new byte[100], 0, 100);
+            args.Completed += (_, _) => done.Set();
+            if (!conn.ReceiveAsync(args)) done.Set();
+            done.WaitOne();
+            serverSide = $"server got '{got}', sent {sent}, SAEA got '{Encoding.ASCII.GetString(args.Buffer!, 0, args.BytesTransferred)}' {args.SocketError}";
+        });
+        server.Start();
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        client.ConnectAsync(ep).Wait();
+        client.Send("ping"u8);
+        var reply = new byte[100];
+        int r = client.ReceiveAsync(reply.AsMemory(), SocketFlags.None).AsTask().Result;
+        client.Send("third"u8);
+        server.Join();
+        Observe($"client got '{Encoding.ASCII.GetString(reply, 0, r)}'");
+        Observe(serverSide);
+        // Sync and async on the same socket after each other.
+        client.Shutdown(SocketShutdown.Send);
+        Observe($"sync receive after async ones: {client.Receive(reply)} (EOF)");
+    }
+
+    /// <summary>NetworkStream.ReadAsync with a CancellationToken that fires, waited on with .Result from a plain thread.</summary>
+    private static void DiffP2ReadAsyncCancel()
+    {
+        var listener = Listen();
+        using var client = new TcpClient();
+        client.Connect((IPEndPoint)listener.LocalEndpoint);
+        using var accepted = listener.AcceptTcpClient();
+        listener.Stop();
+        string outcome = "";
+        var t = new Thread(() =>
+        {
+            using var cts = new CancellationTokenSource(50);
+            try
+            {
+                int n = client.GetStream().ReadAsync(new byte[10], cts.Token).AsTask().Result;
+                outcome = $"read {n}";
+            }
+            catch (AggregateException e)
+            {
+                outcome = $"AggregateException({e.InnerException?.GetType().Name}) token matches {(e.InnerException as OperationCanceledException)?.CancellationToken == cts.Token}";
+            }
+        });
+        t.Start();
+        t.Join();
+        Observe($"ReadAsync cancelled: {outcome}");
+        accepted.GetStream().Write("z"u8);
+        var one = new byte[1];
+        string after;
+        try { after = $"read {client.GetStream().Read(one)} '{(char)one[0]}'"; }
+        catch (Exception e) { after = e.GetType().Name; }
+        Observe($"sync Read after the cancelled ReadAsync: {after}");
+    }
+
+    /// <summary>HttpClient.GetStringAsync(..).Result from 20 plain threads against an HttpListener served with GetContextAsync.</summary>
+    private static void DiffP2HttpClientThreads()
+    {
+        int port = FreePort();
+        using var listener = new HttpListener();
+        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+        listener.Start();
+        const int Requests = 20;
+        var server = new Thread(() =>
+        {
+            for (int i = 0; i < Requests; i++)
+            {
+                var ctx = listener.GetContextAsync().Result;
+                using var response = ctx.Response;
+                byte[] body = Encoding.UTF8.GetBytes("hello " + ctx.Request.Url!.AbsolutePath.TrimStart('/'));
+                response.ContentLength64 = body.Length;
+                response.OutputStream.Write(body);
+            }
+        });
+        server.Start();
+        using var http = new HttpClient();
+        var results = new ConcurrentBag<string>();
+        var clients = Enumerable.Range(0, Requests).Select(i => new Thread(() =>
+            results.Add(http.GetStringAsync($"http://127.0.0.1:{port}/c{i}").Result))).ToList();
+        clients.ForEach(t => t.Start());
+        clients.ForEach(t => t.Join());
+        server.Join();
+        Observe($"{results.Count} answers: {string.Join(",", results.Order(StringComparer.Ordinal))}");
+    }
+
+    /// <summary>HttpClient with a Timeout against a server that accepts but never answers: the exception's shape.</summary>
+    private static void DiffP2HttpClientTimeout()
+    {
+        var listener = Listen();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var held = new List<TcpClient>();
+        var server = new Thread(() =>
+        {
+            for (int i = 0; i < 2; i++) held.Add(listener.AcceptTcpClient());
+        });
+        server.Start();
+        using var http = new HttpClient { Timeout = TimeSpan.FromMilliseconds(200) };
+        string async, sync;
+        try { http.GetStringAsync($"http://127.0.0.1:{port}/").Wait(); async = "answered"; }
+        catch (AggregateException e)
+        {
+            async = $"{e.InnerException?.GetType().Name} inner {e.InnerException?.InnerException?.GetType().Name}";
+        }
+        try { http.Send(new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{port}/")); sync = "answered"; }
+        catch (Exception e) { sync = $"{e.GetType().Name} inner {e.InnerException?.GetType().Name}"; }
+        server.Join();
+        held.ForEach(c => c.Dispose());
+        listener.Stop();
+        Observe($"GetStringAsync: {async}");
+        Observe($"Send: {sync}");
+    }
+
+    /// <summary>UdpClient.Receive with Client.ReceiveTimeout, then a datagram from another thread.</summary>
+    private static void DiffP2UdpReceiveTimeout()
+    {
+        using var server = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        server.Client.ReceiveTimeout = 50;
+        var from = new IPEndPoint(IPAddress.Any, 0);
+        string first;
+        try { server.Receive(ref from); first = "received"; }
+        catch (SocketException e) { first = $"SocketException {e.SocketErrorCode}"; }
+        Observe($"Receive with ReceiveTimeout and no datagram: {first}");
+        var port = ((IPEndPoint)server.Client.LocalEndPoint!).Port;
+        var sender = new Thread(() =>
+        {
+            using var c = new UdpClient();
+            c.Send("dgram"u8.ToArray(), 5, new IPEndPoint(IPAddress.Loopback, port));
+        });
+        sender.Start();
+        server.Client.ReceiveTimeout = 5000;
+        var data = server.Receive(ref from);
+        sender.Join();
+        Observe($"then: '{Encoding.ASCII.GetString(data)}' from loopback {IPAddress.IsLoopback(from.Address)}");
+        var buf = new byte[2];
+        server.Client.ReceiveTimeout = 0;
+        using (var c = new UdpClient()) c.Send("toolong"u8.ToArray(), 7, new IPEndPoint(IPAddress.Loopback, port));
+        string trunc;
+        try { server.Client.Receive(buf); trunc = "no exception"; }
+        catch (SocketException e) { trunc = $"SocketException {e.SocketErrorCode}"; }
+        Observe($"Receive of a datagram into a short buffer: {trunc} '{Encoding.ASCII.GetString(buf)}'");
+    }
+
+    /// <summary>Socket.Select over 30 connections, 10 of which have data, from a plain thread.</summary>
+    private static void DiffP2SelectMany()
+    {
+        var listener = Listen();
+        var pairs = new List<(Socket client, Socket server)>();
+        for (int i = 0; i < 30; i++)
+        {
+            var c = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            c.Connect(listener.LocalEndpoint);
+            pairs.Add((c, listener.AcceptSocket()));
+        }
+        listener.Stop();
+        string result = "";
+        var t = new Thread(() =>
+        {
+            for (int i = 0; i < 30; i += 3) pairs[i].client.Send(new[] { (byte)i });
+            var ready = new List<int>();
+            while (ready.Count < 10)
+            {
+                var check = pairs.Select(p => p.server).Where((_, i) => !ready.Contains(i)).ToList();
+                Socket.Select(check, null, null, 2_000_000);
+                foreach (var s in check)
+                {
+                    int idx = pairs.FindIndex(p => p.server == s);
+                    var one = new byte[1];
+                    s.Receive(one);
+                    if (one[0] == idx) ready.Add(idx);
+                }
+            }
+            var writable = pairs.Select(p => p.client).ToList();
+            Socket.Select(null, writable, null, 1000);
+            result = $"readable {string.Join(",", ready.Order())}; writable {writable.Count}";
+        });
+        t.Start();
+        t.Join();
+        foreach (var (c, s) in pairs) { c.Dispose(); s.Dispose(); }
+        Observe(result);
+    }
+
+    /// <summary>A thread blocked in Accept while another thread stops the listener: the exception it ends with.</summary>
+    private static void DiffP2AcceptListenerClosed()
+    {
+        var listener = Listen();
+        string outcome = "";
+        using var blocked = new ManualResetEvent(false);
+        var acceptor = new Thread(() =>
+        {
+            blocked.Set();
+            try { listener.AcceptSocket(); outcome = "accepted"; }
+            catch (SocketException e) { outcome = $"SocketException {e.SocketErrorCode}"; }
+            catch (ObjectDisposedException) { outcome = "ObjectDisposedException"; }
+        });
+        acceptor.Start();
+        blocked.WaitOne();
+        Thread.Sleep(50); // the acceptor is inside Accept by now (both ways)
+        listener.Stop();
+        acceptor.Join();
+        Observe($"Accept when the listener stops: {outcome}");
+        var raw = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        raw.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        raw.Listen();
+        var acceptor2 = new Thread(() =>
+        {
+            try { raw.Accept(); outcome = "accepted"; }
+            catch (SocketException e) { outcome = $"SocketException {e.SocketErrorCode}"; }
+            catch (ObjectDisposedException) { outcome = "ObjectDisposedException"; }
+        });
+        acceptor2.Start();
+        Thread.Sleep(50);
+        raw.Close();
+        acceptor2.Join();
+        Observe($"Socket.Accept when the socket is closed: {outcome}");
+    }
+
+    /// <summary>A thread blocked in Receive (socket and stream) while another closes the socket.</summary>
+    private static void DiffP2ReceiveSocketClosed()
+    {
+        var listener = Listen();
+        var client = new TcpClient();
+        client.Connect((IPEndPoint)listener.LocalEndpoint);
+        using var accepted = listener.AcceptSocket();
+        listener.Stop();
+        string outcome = "";
+        var reader = new Thread(() =>
+        {
+            try { int n = client.Client.Receive(new byte[10]); outcome = $"returned {n}"; }
+            catch (SocketException e) { outcome = $"SocketException {e.SocketErrorCode}"; }
+            catch (ObjectDisposedException) { outcome = "ObjectDisposedException"; }
+        });
+        reader.Start();
+        Thread.Sleep(50);
+        client.Client.Close();
+        reader.Join();
+        Observe($"Socket.Receive when closed: {outcome}");
+        var client2 = new TcpClient();
+        var l2 = Listen();
+        client2.Connect((IPEndPoint)l2.LocalEndpoint);
+        using var accepted2 = l2.AcceptSocket();
+        l2.Stop();
+        var stream = client2.GetStream();
+        var reader2 = new Thread(() =>
+        {
+            try { int n = stream.Read(new byte[10]); outcome = $"returned {n}"; }
+            catch (IOException e) { outcome = $"IOException({(e.InnerException as SocketException)?.SocketErrorCode})"; }
+            catch (ObjectDisposedException) { outcome = "ObjectDisposedException"; }
+        });
+        reader2.Start();
+        Thread.Sleep(50);
+        client2.Close();
+        reader2.Join();
+        // Racy unpatched: NetworkStream.Dispose shuts the socket down (the read may see EOF) and then closes it (the
+        // read may see the close first).
+        Observe($"NetworkStream.Read when the TcpClient closes: EOF or aborted {outcome is "returned 0" or "IOException(ConnectionAborted)"}");
+    }
+
+    /// <summary>30 threads each read their own anonymous pipe; the writers write only once all readers started.</summary>
+    private static void DiffP2PipesManyReaders()
+    {
+        const int Pipes = 30;
+        var servers = Enumerable.Range(0, Pipes).Select(_ => new AnonymousPipeServerStream(PipeDirection.Out)).ToList();
+        var clients = servers.Select(s => new AnonymousPipeClientStream(PipeDirection.In, s.ClientSafePipeHandle)).ToList();
+        var got = new ConcurrentBag<string>();
+        var readers = clients.Select((c, i) => new Thread(() => got.Add(new StreamReader(c).ReadToEnd()))).ToList();
+        readers.ForEach(t => t.Start());
+        for (int i = 0; i < Pipes; i++)
+        {
+            using var w = new StreamWriter(servers[i]);
+            w.Write($"p{i:00}");
+        }
+        readers.ForEach(t => t.Join());
+        clients.ForEach(c => c.Dispose());
+        Observe($"{got.Count}: {string.Join(",", got.Order(StringComparer.Ordinal))}");
+    }
+
+    /// <summary>Process output by OutputDataReceived, WaitForExit(timeout) on a sleeper, Kill, HasExited.</summary>
+    private static void DiffP2ProcessOutputEvents()
+    {
+        var lines = new List<string>();
+        var p = new Process { StartInfo = new ProcessStartInfo("/bin/sh", ["-c", "for i in 1 2 3; do echo line$i; done; echo err >&2"]) { RedirectStandardOutput = true, RedirectStandardError = true } };
+        p.OutputDataReceived += (_, e) => { if (e.Data != null) lock (lines) lines.Add(e.Data); };
+        p.Start();
+        p.BeginOutputReadLine();
+        string err = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        Observe($"events: {string.Join(",", lines)}; stderr '{err.Trim()}'; exit {p.ExitCode}");
+        var sleeper = Process.Start(new ProcessStartInfo("/bin/sleep", "30"))!;
+        Observe($"WaitForExit(50) on a sleeper: {sleeper.WaitForExit(50)}; HasExited {sleeper.HasExited}");
+        sleeper.Kill();
+        Observe($"after Kill: WaitForExit(5000) {sleeper.WaitForExit(5000)}; HasExited {sleeper.HasExited}; exit {sleeper.ExitCode}");
+        var exited = new ManualResetEvent(false);
+        var q = new Process { StartInfo = new ProcessStartInfo("/bin/true"), EnableRaisingEvents = true };
+        q.Exited += (_, _) => exited.Set();
+        q.Start();
+        Observe($"Exited event: {exited.WaitOne(5000)}");
+    }
+
+    /// <summary>25 `cat` processes at once, each fed and read by its own pair of threads.</summary>
+    private static void DiffP2ProcessMany()
+    {
+        const int Count = 25;
+        var got = new ConcurrentBag<string>();
+        var threads = Enumerable.Range(0, Count).Select(i => new Thread(() =>
+        {
+            using var cat = Process.Start(new ProcessStartInfo("/bin/cat") { RedirectStandardInput = true, RedirectStandardOutput = true })!;
+            string output = "";
+            var reader = new Thread(() => output = cat.StandardOutput.ReadToEnd());
+            reader.Start();
+            cat.StandardInput.WriteLine($"cat{i:00}");
+            cat.StandardInput.Close();
+            reader.Join();
+            cat.WaitForExit();
+            got.Add(output.Trim() + ":" + cat.ExitCode);
+        })).ToList();
+        threads.ForEach(t => t.Start());
+        threads.ForEach(t => t.Join());
+        Observe($"{got.Count}: {string.Join(",", got.Order(StringComparer.Ordinal))}");
+    }
+
+    /// <summary>FileStream writes from 10 threads into one file (locked) and their own files, File.ReadAllLines, a FileSystemWatcher.</summary>
+    private static void DiffP2FilesThreads()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), $"evergreen-p2-files-{Environment.ProcessId}");
+        Directory.CreateDirectory(dir);
+        try
+        {
+            string shared = Path.Combine(dir, "shared.txt");
+            var gate = new object();
+            using (var fs = new FileStream(shared, FileMode.Create, FileAccess.Write, FileShare.Read))
+            using (var w = new StreamWriter(fs))
+            {
+                var writers = Enumerable.Range(0, 10).Select(i => new Thread(() =>
+                {
+                    for (int k = 0; k < 100; k++)
+                    {
+                        lock (gate) w.WriteLine($"{i}:{k}");
+                    }
+                    File.WriteAllText(Path.Combine(dir, $"own{i}.txt"), $"thread {i}\n");
+                })).ToList();
+                writers.ForEach(t => t.Start());
+                writers.ForEach(t => t.Join());
+            }
+            var lines = File.ReadAllLines(shared);
+            Observe($"shared lines {lines.Length}, distinct {lines.Distinct().Count()}");
+            Observe($"own files: {string.Join(",", Directory.GetFiles(dir, "own*.txt").Select(f => File.ReadAllText(f).Trim()).Order(StringComparer.Ordinal))}");
+            using var watcher = new FileSystemWatcher(dir, "*.new");
+            using var created = new ManualResetEvent(false);
+            string? seen = null;
+            watcher.Created += (_, e) => { seen = e.Name; created.Set(); };
+            watcher.EnableRaisingEvents = true;
+            var maker = new Thread(() => File.WriteAllText(Path.Combine(dir, "made.new"), "x"));
+            maker.Start();
+            maker.Join();
+            Observe($"watcher saw {(created.WaitOne(5000) ? seen : "nothing")}");
+            var changed = watcher.WaitForChanged(WatcherChangeTypes.Deleted, 50);
+            Observe($"WaitForChanged with nothing happening: timed out {changed.TimedOut}");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>25 `cat` processes; a reader thread per process is blocked on its stdout before anything is written.</summary>
+    private static void DiffP2ProcessReadersFirst()
+    {
+        const int Count = 25;
+        var cats = Enumerable.Range(0, Count).Select(_ =>
+            Process.Start(new ProcessStartInfo("/bin/cat") { RedirectStandardInput = true, RedirectStandardOutput = true })!).ToList();
+        var got = new ConcurrentBag<string>();
+        var readers = cats.Select(c => new Thread(() => got.Add(c.StandardOutput.ReadLine()!))).ToList();
+        readers.ForEach(t => t.Start());
+        for (int i = 0; i < Count; i++) cats[i].StandardInput.WriteLine($"cat{i:00}");
+        readers.ForEach(t => t.Join());
+        foreach (var c in cats)
+        {
+            c.StandardInput.Close();
+            c.WaitForExit();
+            c.Dispose();
+        }
+        Observe($"{got.Count}: {string.Join(",", got.Order(StringComparer.Ordinal))}");
+    }
+
+    /// <summary>25 named pipes, a server thread reading each; the client writes only once all server threads started.</summary>
+    private static void DiffP2NamedPipesManyReaders()
+    {
+        const int Count = 25;
+        string prefix = $"evergreen-p2-many-{Environment.ProcessId}-";
+        var got = new ConcurrentBag<string>();
+        var servers = Enumerable.Range(0, Count).Select(i => new Thread(() =>
+        {
+            using var pipe = new NamedPipeServerStream(prefix + i, PipeDirection.In);
+            pipe.WaitForConnection();
+            got.Add(new StreamReader(pipe).ReadLine()!);
+        })).ToList();
+        servers.ForEach(t => t.Start());
+        var clients = Enumerable.Range(0, Count).Select(i =>
+        {
+            var c = new NamedPipeClientStream(".", prefix + i, PipeDirection.Out);
+            c.Connect(5000);
+            return c;
+        }).ToList();
+        for (int i = 0; i < Count; i++)
+        {
+            using var w = new StreamWriter(clients[i]);
+            w.WriteLine($"np{i:00}");
+        }
+        servers.ForEach(t => t.Join());
+        Observe($"{got.Count}: {string.Join(",", got.Order(StringComparer.Ordinal))}");
+    }
+
+    /// <summary>4 MB through an anonymous pipe: the writer fills the pipe long before the reader (started after it) drains it.</summary>
+    private static void DiffP2PipeBigWrite()
+    {
+        const int Size = 4 * 1024 * 1024;
+        using var server = new AnonymousPipeServerStream(PipeDirection.Out);
+        using var client = new AnonymousPipeClientStream(PipeDirection.In, server.ClientSafePipeHandle);
+        var writer = new Thread(() =>
+        {
+            var data = new byte[Size];
+            for (int i = 0; i < Size; i++) data[i] = (byte)(i % 251);
+            server.Write(data);
+            server.Dispose();
+        });
+        long total = 0;
+        bool intact = true;
+        var reader = new Thread(() =>
+        {
+            var buf = new byte[100_000];
+            int n;
+            while ((n = client.Read(buf)) > 0)
+            {
+                for (int j = 0; j < n; j++) intact &= buf[j] == (byte)((total + j) % 251);
+                total += n;
+            }
+        });
+        writer.Start();
+        reader.Start();
+        writer.Join();
+        reader.Join();
+        Observe($"read {total} bytes, intact {intact}");
+    }
+}
