@@ -74,6 +74,9 @@ public class DifferentialTests(ITestOutputHelper output)
     [InlineData("diff-p2-process-many")]
     [InlineData("diff-p2-files-threads")]
     [InlineData("diff-p2-pipe-big-write")]
+    [InlineData("diff-p2-pipes-many-readers")]
+    [InlineData("diff-p2-named-pipes-many-readers")]
+    [InlineData("diff-p2-process-readers-first")]
     public void SameResultPatchedAndUnpatched(string name)
     {
         var plain = ChildProcess.Run(PatchScenarioTests.ChildDll, name, ("EVERGREEN_NO_PATCH", "1"));
