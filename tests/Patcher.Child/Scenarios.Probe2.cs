@@ -34,6 +34,10 @@ internal static partial class Scenarios
             case "diff-p2-process-readers-first": DiffP2ProcessReadersFirst(); return true;
             case "diff-p2-named-pipes-many-readers": DiffP2NamedPipesManyReaders(); return true;
             case "diff-p2-pipe-big-write": DiffP2PipeBigWrite(); return true;
+            case "diff-p2-waitforexit-many": DiffP2WaitForExitMany(); return true;
+            case "diff-p2-acceptors-share-listener": DiffP2AcceptorsShareListener(); return true;
+            case "diff-p2-udp-receivers-share-socket": DiffP2UdpReceiversShareSocket(); return true;
+            case "diff-p2-user-nonblocking": DiffP2UserNonBlocking(); return true;
             default: return false;
         }
     }
@@ -770,5 +774,146 @@ internal static partial class Scenarios
         writer.Join();
         reader.Join();
         Observe($"read {total} bytes, intact {intact}");
+    }
+
+    /// <summary>
+    /// 25 threads each wait in WaitForExit() for their own `cat`; main resolves a name, then closes every cat's stdin
+    /// (a supervisor waiting on its workers from threads while it goes on working).
+    /// </summary>
+    private static void DiffP2WaitForExitMany()
+    {
+        const int Count = 25;
+        var cats = Enumerable.Range(0, Count).Select(_ =>
+            Process.Start(new ProcessStartInfo("/bin/cat") { RedirectStandardInput = true })!).ToList();
+        int exited = 0;
+        var waiters = cats.Select(c => new Thread(() =>
+        {
+            c.WaitForExit();
+            Interlocked.Increment(ref exited);
+        })).ToList();
+        waiters.ForEach(t => t.Start());
+        bool resolved = Dns.GetHostAddresses("localhost").Length > 0;
+        bool timedWait = cats[0].WaitForExit(10);
+        cats.ForEach(c => c.StandardInput.Close());
+        waiters.ForEach(t => t.Join());
+        Observe($"resolved {resolved}; WaitForExit(10) while running {timedWait}; exited {exited}, codes {string.Join("", cats.Select(c => c.ExitCode))}");
+        cats.ForEach(c => c.Dispose());
+        // Thread.Interrupt reaches a thread in WaitForExit (an alertable wait in .NET); an interrupt before the wait began
+        // is thrown at it, so this does not depend on timing.
+        using var sleeper = Process.Start(new ProcessStartInfo("/bin/sleep", "30"))!;
+        string interrupted = "not interrupted";
+        var waiter = new Thread(() =>
+        {
+            try { sleeper.WaitForExit(); }
+            catch (ThreadInterruptedException) { interrupted = "ThreadInterruptedException"; }
+        });
+        waiter.Start();
+        waiter.Interrupt();
+        waiter.Join();
+        sleeper.Kill();
+        sleeper.WaitForExit();
+        Observe($"Interrupt of a thread in WaitForExit: {interrupted}");
+    }
+
+    /// <summary>4 threads all block in AcceptTcpClient on one listener (a pool of acceptors); 12 clients connect.</summary>
+    private static void DiffP2AcceptorsShareListener()
+    {
+        var listener = Listen();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        int served = 0;
+        var errors = new ConcurrentBag<string>();
+        var acceptors = Enumerable.Range(0, 4).Select(_ => new Thread(() =>
+        {
+            for (int k = 0; k < 3; k++)
+            {
+                try
+                {
+                    using var c = listener.AcceptTcpClient();
+                    c.GetStream().WriteByte(42);
+                    Interlocked.Increment(ref served);
+                }
+                catch (Exception e)
+                {
+                    errors.Add(e.GetType().Name);
+                    return;
+                }
+            }
+        })).ToList();
+        acceptors.ForEach(t => t.Start());
+        int answered = 0;
+        for (int i = 0; i < 12 - 3 * errors.Count; i++)
+        {
+            using var c = new TcpClient();
+            c.Connect(IPAddress.Loopback, port);
+            if (c.GetStream().ReadByte() == 42) answered++;
+        }
+        acceptors.ForEach(t => t.Join());
+        listener.Stop();
+        Observe($"served {served}, answered {answered}, errors {string.Join(",", errors.Order(StringComparer.Ordinal))}");
+    }
+
+    /// <summary>3 threads all block in Receive on one UDP socket (a pool of receivers); 9 datagrams arrive.</summary>
+    private static void DiffP2UdpReceiversShareSocket()
+    {
+        using var server = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        int port = ((IPEndPoint)server.Client.LocalEndPoint!).Port;
+        var got = new ConcurrentBag<string>();
+        var errors = new ConcurrentBag<string>();
+        var receivers = Enumerable.Range(0, 3).Select(_ => new Thread(() =>
+        {
+            for (int k = 0; k < 3; k++)
+            {
+                try
+                {
+                    var from = new IPEndPoint(IPAddress.Any, 0);
+                    got.Add(Encoding.ASCII.GetString(server.Receive(ref from)));
+                }
+                catch (Exception e)
+                {
+                    errors.Add(e.GetType().Name);
+                    return;
+                }
+            }
+        })).ToList();
+        receivers.ForEach(t => t.Start());
+        using var client = new UdpClient();
+        for (int i = 0; i < 9 - 3 * errors.Count; i++) client.Send(Encoding.ASCII.GetBytes($"d{i}"), new IPEndPoint(IPAddress.Loopback, port));
+        receivers.ForEach(t => t.Join());
+        Observe($"got {got.Count}: {string.Join(",", got.Order(StringComparer.Ordinal))}; errors {string.Join(",", errors)}");
+    }
+
+    /// <summary>A socket the user made non-blocking: WouldBlock, Available, Poll, then blocking again.</summary>
+    private static void DiffP2UserNonBlocking()
+    {
+        var listener = Listen();
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { Blocking = false };
+        string connect;
+        try { client.Connect(listener.LocalEndpoint); connect = "connected at once"; }
+        catch (SocketException e) { connect = $"SocketException {e.SocketErrorCode}"; }
+        Observe($"non-blocking Connect: {connect}; Blocking {client.Blocking}");
+        Observe($"Poll(write) until connected: {client.Poll(5_000_000, SelectMode.SelectWrite)}; Connected {client.Connected}");
+        using var server = listener.AcceptSocket();
+        listener.Stop();
+        string receive;
+        try { client.Receive(new byte[4]); receive = "no exception"; }
+        catch (SocketException e) { receive = $"SocketException {e.SocketErrorCode}"; }
+        int n = client.Receive(new byte[4], 0, 4, SocketFlags.None, out var err);
+        Observe($"Receive with nothing there: {receive}; out-error overload: {n} {err}");
+        server.Send("abcd"u8);
+        Observe($"Poll(read): {client.Poll(5_000_000, SelectMode.SelectRead)}; Available {client.Available}");
+        var buf = new byte[4];
+        Observe($"Receive: {client.Receive(buf)} '{Encoding.ASCII.GetString(buf)}'");
+        client.Blocking = true;
+        var sender = new Thread(() => server.Send("efgh"u8));
+        sender.Start();
+        int m = client.Receive(buf);
+        sender.Join();
+        Observe($"blocking again: Blocking {client.Blocking}, Receive {m} '{Encoding.ASCII.GetString(buf)}'");
+        server.Blocking = false;
+        var big = new byte[8 * 1024 * 1024];
+        string send;
+        try { int sent = server.Send(big); send = $"sent {(sent < big.Length ? "part" : "all")}"; }
+        catch (SocketException e) { send = $"SocketException {e.SocketErrorCode}"; }
+        Observe($"non-blocking Send of 8 MB: {send}");
     }
 }

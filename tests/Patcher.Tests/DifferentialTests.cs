@@ -77,6 +77,7 @@ public class DifferentialTests(ITestOutputHelper output)
     [InlineData("diff-p2-pipes-many-readers")]
     [InlineData("diff-p2-named-pipes-many-readers")]
     [InlineData("diff-p2-process-readers-first")]
+    [InlineData("diff-p2-waitforexit-many")]
     public void SameResultPatchedAndUnpatched(string name)
     {
         var plain = ChildProcess.Run(PatchScenarioTests.ChildDll, name, ("EVERGREEN_NO_PATCH", "1"));

@@ -7,8 +7,8 @@ using Evergreen.Patching.Internal;
 namespace Evergreen.Patching.Replacements;
 
 /// <summary>
-/// Replacements for the "os" area: waiting for a child process goes through tpool, and so do its pipes unless the socket
-/// area makes them green already (see <see cref="PipesGreenThroughSockets"/>).
+/// Replacements for the "os" area: waiting for a child process, and its pipes, go through tpool unless the thread or socket
+/// area makes them green already (<see cref="WaitsGreenThroughWaitHandles"/>, <see cref="PipesGreenThroughSockets"/>).
 /// </summary>
 internal static unsafe class OsPatch
 {
@@ -20,7 +20,7 @@ internal static unsafe class OsPatch
     public static readonly PatchRow PipeWriteCoreRow = PatchRow.Method(typeof(PipeStream), "WriteCore", [typeof(ReadOnlySpan<byte>)], typeof(OsPatch), nameof(PipeWriteCore));
 
     public static readonly PatchTable Table = new("os",
-        "the wait runs on a tpool thread while the green caller waits greenly; so does every synchronous read/write of a pipe (a Process's standard streams) when the socket area is not patched (when it is, a pipe's read/write is its PipeSocket's green Receive/Send)",
+        "the wait, and every synchronous read/write of a pipe (a Process's standard streams), runs on a tpool thread while the green caller waits greenly — unless the thread area (the wait: an event's WaitOne) or the socket area (a pipe: its PipeSocket's Receive/Send) already makes it green, when the original runs on the green thread",
         [WaitForExitMsRow, WaitForExitRow, PipeReadCoreRow, PipeWriteCoreRow]);
 
     // On .NET 10 (linux) PipeStream.ReadCore/WriteCore of every pipe, named or anonymous, is Receive/Send(span,
@@ -54,15 +54,26 @@ internal static unsafe class OsPatch
         Tpool.Execute(() => ((delegate*<PipeStream, ReadOnlySpan<byte>, void>)PipeWriteCoreRow.Original)(pipe, tmp));
     }
 
+    // A child's exit is a ManualResetEvent the runtime's SIGCHLD handling sets (ProcessWaitState.WaitForExit waits on it;
+    // WaitForExit() then waits for the redirected streams' EOF tasks), so with the thread area patched the original
+    // waits greenly right here and holds no thread. Through tpool, each waiting green thread held a pool thread until its
+    // process ended: 20 such waits left nothing for a 21st, for a timed WaitForExit or for DNS, and a supervisor that
+    // resolved a name before telling its workers to quit hung where unpatched it runs (diff-p2-waitforexit-many).
+    private static bool WaitsGreenThroughWaitHandles => WaitHandlePatch.WaitOneRow.Original != 0;
+
     internal static bool WaitForExitMs(Process p, int ms)
     {
-        if (!NativeScope.GreenCaller) return ((delegate*<Process, int, bool>)WaitForExitMsRow.Original)(p, ms);
+        if (!NativeScope.GreenCaller || WaitsGreenThroughWaitHandles) return ((delegate*<Process, int, bool>)WaitForExitMsRow.Original)(p, ms);
         return Tpool.Execute(() => { using (NativeScope.Enter()) return ((delegate*<Process, int, bool>)WaitForExitMsRow.Original)(p, ms); });
     }
 
     internal static void WaitForExit(Process p)
     {
-        if (!NativeScope.GreenCaller) { ((delegate*<Process, void>)WaitForExitRow.Original)(p); return; }
+        if (!NativeScope.GreenCaller || WaitsGreenThroughWaitHandles)
+        {
+            ((delegate*<Process, void>)WaitForExitRow.Original)(p);
+            return;
+        }
         Tpool.Execute(() => { using (NativeScope.Enter()) ((delegate*<Process, void>)WaitForExitRow.Original)(p); });
     }
 }
