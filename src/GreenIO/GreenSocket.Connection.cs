@@ -40,7 +40,8 @@ public static unsafe partial class GreenSocket
             catch (SocketException e) when (e.SocketErrorCode == SocketError.WouldBlock)
             {
                 // The BCL reports EAGAIN on a non-blocking listener only by throwing; one exception a park.
-                var err = WaitReady(s, st, read: true, -1, SocketError.Interrupted);
+                // Several acceptors on one listener (a pool of accept threads) each get a connection of their own.
+                var err = WaitReady(s, st, read: true, -1, SocketError.Interrupted, whole: true);
                 if (err != SocketError.Success) throw Error(err);
                 KeepNonBlocking(s);
                 continue;
@@ -301,7 +302,8 @@ public static unsafe partial class GreenSocket
     /// <summary>
     /// Allows (or forbids again, the default) several green threads to wait to read, or to write,
     /// <paramref name="s"/> at the same time (eventlet's <c>hub_prevent_multiple_readers(False)</c>). When allowed,
-    /// every waiter retries whenever the socket becomes ready and those that find nothing wait again.
+    /// every waiter retries whenever the socket becomes ready and those that find nothing wait again. Accept on a
+    /// listener and the waits of a datagram socket are shared this way without it (each waiter gets a whole unit).
     /// </summary>
     public static void AllowConcurrentWaiters(Socket s, bool allow)
     {

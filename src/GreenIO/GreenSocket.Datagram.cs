@@ -34,7 +34,7 @@ public static unsafe partial class GreenSocket
             {
                 // The BCL reports EAGAIN here only by throwing: one exception each time the queue runs dry.
             }
-            var err = WaitReady(s, st, read: true, Remaining(ref deadline, s, receive: true), SocketError.ConnectionAborted);
+            var err = WaitReady(s, st, read: true, Remaining(ref deadline, s, receive: true), SocketError.ConnectionAborted, whole: st.Messages);
             if (err != SocketError.Success) throw Error(err);
             KeepNonBlocking(s);
         }
@@ -93,7 +93,7 @@ public static unsafe partial class GreenSocket
             {
                 // Send buffer full: wait below.
             }
-            var err = WaitReady(s, st, read: false, Remaining(ref deadline, s, receive: false), SocketError.ConnectionAborted);
+            var err = WaitReady(s, st, read: false, Remaining(ref deadline, s, receive: false), SocketError.ConnectionAborted, whole: st.Messages);
             if (err != SocketError.Success) throw Error(err);
             KeepNonBlocking(s);
         }

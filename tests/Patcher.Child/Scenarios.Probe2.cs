@@ -841,7 +841,7 @@ internal static partial class Scenarios
         })).ToList();
         acceptors.ForEach(t => t.Start());
         int answered = 0;
-        for (int i = 0; i < 12 - 3 * errors.Count; i++)
+        for (int i = 0; i < 12; i++)
         {
             using var c = new TcpClient();
             c.Connect(IPAddress.Loopback, port);
@@ -877,7 +877,7 @@ internal static partial class Scenarios
         })).ToList();
         receivers.ForEach(t => t.Start());
         using var client = new UdpClient();
-        for (int i = 0; i < 9 - 3 * errors.Count; i++) client.Send(Encoding.ASCII.GetBytes($"d{i}"), new IPEndPoint(IPAddress.Loopback, port));
+        for (int i = 0; i < 9; i++) client.Send(Encoding.ASCII.GetBytes($"d{i}"), new IPEndPoint(IPAddress.Loopback, port));
         receivers.ForEach(t => t.Join());
         Observe($"got {got.Count}: {string.Join(",", got.Order(StringComparer.Ordinal))}; errors {string.Join(",", errors)}");
     }

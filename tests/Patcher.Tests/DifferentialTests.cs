@@ -78,6 +78,9 @@ public class DifferentialTests(ITestOutputHelper output)
     [InlineData("diff-p2-named-pipes-many-readers")]
     [InlineData("diff-p2-process-readers-first")]
     [InlineData("diff-p2-waitforexit-many")]
+    [InlineData("diff-p2-user-nonblocking")]
+    [InlineData("diff-p2-acceptors-share-listener")]
+    [InlineData("diff-p2-udp-receivers-share-socket")]
     public void SameResultPatchedAndUnpatched(string name)
     {
         var plain = ChildProcess.Run(PatchScenarioTests.ChildDll, name, ("EVERGREEN_NO_PATCH", "1"));
