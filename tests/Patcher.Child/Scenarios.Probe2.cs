@@ -38,6 +38,11 @@ internal static partial class Scenarios
             case "diff-p2-acceptors-share-listener": DiffP2AcceptorsShareListener(); return true;
             case "diff-p2-udp-receivers-share-socket": DiffP2UdpReceiversShareSocket(); return true;
             case "diff-p2-user-nonblocking": DiffP2UserNonBlocking(); return true;
+            case "diff-p2-select-per-connection": DiffP2SelectPerConnection(); return true;
+            case "diff-p2-stdin-readline": DiffP2StdinReadLine(); return true;
+            case "diff-p2-stdin-child": DiffP2StdinChild(); return true;
+            case "diff-p2-webclient-webrequest": DiffP2WebClientWebRequest(); return true;
+            case "diff-p2-websocket": DiffP2WebSocket(); return true;
             default: return false;
         }
     }
@@ -915,5 +920,190 @@ internal static partial class Scenarios
         try { int sent = server.Send(big); send = $"sent {(sent < big.Length ? "part" : "all")}"; }
         catch (SocketException e) { send = $"SocketException {e.SocketErrorCode}"; }
         Observe($"non-blocking Send of 8 MB: {send}");
+    }
+
+    /// <summary>
+    /// 25 connections, each served by a thread that loops on Socket.Select(its socket, no timeout) then Receive/Send; one
+    /// client thread talks to them in turn, forth and back (a select loop per connection, as ported C code does).
+    /// </summary>
+    private static void DiffP2SelectPerConnection()
+    {
+        const int Count = 25;
+        var listener = Listen();
+        var clients = new List<Socket>();
+        var handlers = new List<Thread>();
+        for (int i = 0; i < Count; i++)
+        {
+            var c = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            c.Connect(listener.LocalEndpoint);
+            clients.Add(c);
+            var conn = listener.AcceptSocket();
+            var h = new Thread(() =>
+            {
+                var buf = new byte[16];
+                while (true)
+                {
+                    var check = new List<Socket> { conn };
+                    Socket.Select(check, null, null, -1);
+                    int n = conn.Receive(buf);
+                    if (n == 0) break;
+                    conn.Send(buf, n, SocketFlags.None);
+                }
+                conn.Dispose();
+            });
+            handlers.Add(h);
+            h.Start();
+        }
+        listener.Stop();
+        int echoed = 0;
+        var one = new byte[1];
+        for (int round = 0; round < 2; round++)
+        {
+            for (int k = 0; k < Count; k++)
+            {
+                int i = round == 0 ? k : Count - 1 - k; // forth, then back
+                clients[i].Send(new[] { (byte)i });
+                if (clients[i].Receive(one) == 1 && one[0] == i) echoed++;
+            }
+        }
+        clients.ForEach(c => c.Shutdown(SocketShutdown.Send));
+        handlers.ForEach(h => h.Join());
+        clients.ForEach(c => c.Dispose());
+        Observe($"echoed {echoed} of {2 * Count}");
+    }
+
+    /// <summary>
+    /// This program run again as a child whose stdin is a pipe: its Console.In.ReadLine thread reads lines while another
+    /// thread counts; the parent writes the lines and reads the child's answers (the child inherits EVERGREEN_NO_PATCH).
+    /// </summary>
+    private static void DiffP2StdinReadLine()
+    {
+        var psi = new ProcessStartInfo(Environment.ProcessPath!, [Environment.GetCommandLineArgs()[0], "diff-p2-stdin-child"])
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+        };
+        psi.Environment["EVERGREEN_CHILD_BOUND_S"] = "20";
+        using var child = Process.Start(psi)!;
+        for (int i = 0; i < 3; i++) child.StandardInput.WriteLine($"line {i}");
+        child.StandardInput.Close();
+        string output = child.StandardOutput.ReadToEnd();
+        child.WaitForExit();
+        foreach (var line in output.Split('\n').Where(l => l.StartsWith("out: ", StringComparison.Ordinal))) Observe("child " + line[5..]);
+        Observe($"child exit {child.ExitCode}");
+    }
+
+    /// <summary>The child of <see cref="DiffP2StdinReadLine"/>: one thread reads stdin to EOF, another counts meanwhile.</summary>
+    private static void DiffP2StdinChild()
+    {
+        var lines = new List<string>();
+        bool done = false;
+        int counted = 0;
+        var reader = new Thread(() =>
+        {
+            string? line;
+            while ((line = Console.In.ReadLine()) != null) lines.Add(line);
+            Volatile.Write(ref done, true);
+        });
+        var counter = new Thread(() =>
+        {
+            while (!Volatile.Read(ref done))
+            {
+                Thread.Sleep(1);
+                counted++;
+            }
+        });
+        reader.Start();
+        counter.Start();
+        reader.Join();
+        counter.Join();
+        Observe($"read {string.Join(",", lines)}; the other thread ran: {counted >= 0}");
+    }
+
+    /// <summary>WebClient.DownloadString/UploadString and HttpWebRequest.GetResponse (obsolete, still used) from plain threads.</summary>
+    private static void DiffP2WebClientWebRequest()
+    {
+        int port = FreePort();
+        using var listener = new HttpListener();
+        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+        listener.Start();
+        var server = new Thread(() =>
+        {
+            for (int i = 0; i < 3; i++)
+            {
+                var ctx = listener.GetContext();
+                using var response = ctx.Response;
+                string body = new StreamReader(ctx.Request.InputStream).ReadToEnd();
+                byte[] reply = Encoding.UTF8.GetBytes($"{ctx.Request.HttpMethod} {ctx.Request.Url!.AbsolutePath} [{body}]");
+                response.StatusCode = ctx.Request.Url.AbsolutePath == "/teapot" ? 418 : 200;
+                response.OutputStream.Write(reply);
+            }
+        });
+        server.Start();
+        var results = new List<string>();
+        var client = new Thread(() =>
+        {
+#pragma warning disable SYSLIB0014 // WebClient and WebRequest are obsolete, and still in use
+            using var wc = new WebClient();
+            results.Add(wc.DownloadString($"http://127.0.0.1:{port}/get"));
+            results.Add(wc.UploadString($"http://127.0.0.1:{port}/post", "payload"));
+            var request = (HttpWebRequest)WebRequest.Create($"http://127.0.0.1:{port}/teapot");
+#pragma warning restore SYSLIB0014
+            try
+            {
+                using var response = request.GetResponse();
+                results.Add("no exception");
+            }
+            catch (WebException e)
+            {
+                var r = (HttpWebResponse)e.Response!;
+                results.Add($"WebException {e.Status} {(int)r.StatusCode} '{new StreamReader(r.GetResponseStream()).ReadToEnd()}'");
+            }
+        });
+        client.Start();
+        client.Join();
+        server.Join();
+        results.ForEach(Observe);
+    }
+
+    /// <summary>ClientWebSocket against HttpListener's AcceptWebSocketAsync, both driven with .Result/.Wait() from plain threads.</summary>
+    private static void DiffP2WebSocket()
+    {
+        int port = FreePort();
+        using var listener = new HttpListener();
+        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+        listener.Start();
+        string serverSaw = "";
+        var server = new Thread(() =>
+        {
+            var ctx = listener.GetContext();
+            var ws = ctx.AcceptWebSocketAsync(null).Result.WebSocket;
+            var buf = new byte[100];
+            var seen = new List<string>();
+            while (true)
+            {
+                var r = ws.ReceiveAsync(buf, CancellationToken.None).Result;
+                if (r.MessageType == System.Net.WebSockets.WebSocketMessageType.Close) break;
+                string text = Encoding.UTF8.GetString(buf, 0, r.Count);
+                seen.Add(text);
+                ws.SendAsync(Encoding.UTF8.GetBytes("re:" + text), System.Net.WebSockets.WebSocketMessageType.Text, true, CancellationToken.None).Wait();
+            }
+            ws.CloseAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None).Wait();
+            serverSaw = string.Join(",", seen);
+        });
+        server.Start();
+        using var client = new System.Net.WebSockets.ClientWebSocket();
+        client.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/"), CancellationToken.None).Wait();
+        var replies = new List<string>();
+        var rbuf = new byte[100];
+        for (int i = 0; i < 3; i++)
+        {
+            client.SendAsync(Encoding.UTF8.GetBytes($"m{i}"), System.Net.WebSockets.WebSocketMessageType.Text, true, CancellationToken.None).Wait();
+            var r = client.ReceiveAsync(rbuf, CancellationToken.None).Result;
+            replies.Add(Encoding.UTF8.GetString(rbuf, 0, r.Count));
+        }
+        client.CloseAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None).Wait();
+        server.Join();
+        Observe($"client got {string.Join(",", replies)}; server saw {serverSaw}; state {client.State} {client.CloseStatus} '{client.CloseStatusDescription}'");
     }
 }

@@ -81,6 +81,7 @@ public class DifferentialTests(ITestOutputHelper output)
     [InlineData("diff-p2-user-nonblocking")]
     [InlineData("diff-p2-acceptors-share-listener")]
     [InlineData("diff-p2-udp-receivers-share-socket")]
+    [InlineData("diff-p2-select-per-connection")]
     public void SameResultPatchedAndUnpatched(string name)
     {
         var plain = ChildProcess.Run(PatchScenarioTests.ChildDll, name, ("EVERGREEN_NO_PATCH", "1"));

@@ -89,7 +89,7 @@ internal static unsafe class SocketPatch
         prepare: Warm);
 
     public static readonly PatchTable SelectTable = new("select",
-        "GreenSocket.Poll parks on the hub's poller (SelectError: tpool); Select runs on a tpool thread while the green caller waits greenly",
+        "GreenSocket.Poll parks on the hub's poller (SelectError: tpool); Select of one socket for reading or writing is that Poll, any other Select runs on a tpool thread while the green caller waits greenly",
         [
             ToGreenSocket(nameof(Socket.Poll), [s_int, typeof(SelectMode)], static o => IoPatchSeam.Poll = (delegate*<Socket, int, SelectMode, bool>)o),
             ToGreenSocket(nameof(Socket.Poll), [typeof(TimeSpan), typeof(SelectMode)]),
