@@ -1017,7 +1017,7 @@ internal static partial class Scenarios
         counter.Start();
         reader.Join();
         counter.Join();
-        Observe($"read {string.Join(",", lines)}; the other thread ran: {counted >= 0}");
+        Observe($"read {string.Join(",", lines)}"); // the counter's count depends on timing: not compared
     }
 
     /// <summary>WebClient.DownloadString/UploadString and HttpWebRequest.GetResponse (obsolete, still used) from plain threads.</summary>
@@ -1088,7 +1088,9 @@ internal static partial class Scenarios
                 seen.Add(text);
                 ws.SendAsync(Encoding.UTF8.GetBytes("re:" + text), System.Net.WebSockets.WebSocketMessageType.Text, true, CancellationToken.None).Wait();
             }
-            ws.CloseAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None).Wait();
+            ws.CloseOutputAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None).Wait();
+            ws.Dispose();
+            ctx.Response.Abort(); // ends the TCP connection, which the client's CloseAsync waits for (up to 1 s)
             serverSaw = string.Join(",", seen);
         });
         server.Start();

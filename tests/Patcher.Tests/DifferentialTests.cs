@@ -82,6 +82,9 @@ public class DifferentialTests(ITestOutputHelper output)
     [InlineData("diff-p2-acceptors-share-listener")]
     [InlineData("diff-p2-udp-receivers-share-socket")]
     [InlineData("diff-p2-select-per-connection")]
+    [InlineData("diff-p2-stdin-readline")]
+    [InlineData("diff-p2-webclient-webrequest")]
+    [InlineData("diff-p2-websocket")]
     public void SameResultPatchedAndUnpatched(string name)
     {
         var plain = ChildProcess.Run(PatchScenarioTests.ChildDll, name, ("EVERGREEN_NO_PATCH", "1"));
