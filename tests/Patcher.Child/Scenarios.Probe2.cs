@@ -43,6 +43,10 @@ internal static partial class Scenarios
             case "diff-p2-stdin-child": DiffP2StdinChild(); return true;
             case "diff-p2-webclient-webrequest": DiffP2WebClientWebRequest(); return true;
             case "diff-p2-websocket": DiffP2WebSocket(); return true;
+            case "diff-p2-receivemessagefrom": DiffP2ReceiveMessageFrom(); return true;
+            case "diff-p2-shutdown-unblocks": DiffP2ShutdownUnblocks(); return true;
+            case "diff-p2-console-flood": DiffP2ConsoleFlood(); return true;
+            case "diff-p2-console-flood-child": DiffP2ConsoleFloodChild(); return true;
             default: return false;
         }
     }
@@ -1107,5 +1111,108 @@ internal static partial class Scenarios
         client.CloseAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None).Wait();
         server.Join();
         Observe($"client got {string.Join(",", replies)}; server saw {serverSaw}; state {client.State} {client.CloseStatus} '{client.CloseStatusDescription}'");
+    }
+
+    /// <summary>Socket.ReceiveMessageFrom (IP_PKTINFO) on a UDP socket, blocking until another thread sends, after a ReceiveFrom.</summary>
+    private static void DiffP2ReceiveMessageFrom()
+    {
+        using var server = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        server.SetSocketOption(SocketOptionLevel.IP, SocketOptionName.PacketInformation, true);
+        server.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        var target = server.LocalEndPoint!;
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        client.SendTo("first"u8, target);
+        var buf = new byte[64];
+        EndPoint from = new IPEndPoint(IPAddress.Any, 0);
+        int n = server.ReceiveFrom(buf, ref from);
+        Observe($"ReceiveFrom: '{Encoding.ASCII.GetString(buf, 0, n)}'");
+        var sender = new Thread(() => client.SendTo("second"u8, target));
+        string outcome;
+        try
+        {
+            sender.Start();
+            var flags = SocketFlags.None;
+            int m = server.ReceiveMessageFrom(buf, 0, buf.Length, ref flags, ref from, out var info);
+            outcome = $"'{Encoding.ASCII.GetString(buf, 0, m)}' to {info.Address}";
+        }
+        catch (SocketException e)
+        {
+            outcome = $"SocketException {e.SocketErrorCode}";
+        }
+        sender.Join();
+        Observe($"ReceiveMessageFrom: {outcome}; Blocking {server.Blocking}");
+    }
+
+    /// <summary>A thread blocked in Receive while another shuts the socket down for receiving; one while the peer resets.</summary>
+    private static void DiffP2ShutdownUnblocks()
+    {
+        var listener = Listen();
+        using var client = new TcpClient();
+        client.Connect((IPEndPoint)listener.LocalEndpoint);
+        using var accepted = listener.AcceptSocket();
+        listener.Stop();
+        string outcome = "";
+        var reader = new Thread(() =>
+        {
+            try { outcome = $"returned {client.Client.Receive(new byte[10])}"; }
+            catch (SocketException e) { outcome = $"SocketException {e.SocketErrorCode}"; }
+        });
+        reader.Start();
+        Thread.Sleep(50); // the reader is inside Receive by now (both ways)
+        client.Client.Shutdown(SocketShutdown.Receive);
+        reader.Join();
+        Observe($"Receive when the socket is shut down for receiving: {outcome}");
+        // The peer resets the connection under a blocked Receive.
+        var l2 = Listen();
+        using var c2 = new TcpClient();
+        c2.Connect((IPEndPoint)l2.LocalEndpoint);
+        var a2 = l2.AcceptSocket();
+        l2.Stop();
+        var stream2 = c2.GetStream();
+        var reader2 = new Thread(() =>
+        {
+            try { outcome = $"returned {stream2.Read(new byte[10])}"; }
+            catch (IOException e) { outcome = $"IOException({(e.InnerException as SocketException)?.SocketErrorCode})"; }
+        });
+        reader2.Start();
+        Thread.Sleep(50);
+        a2.LingerState = new LingerOption(true, 0);
+        a2.Close(); // RST
+        reader2.Join();
+        Observe($"NetworkStream.Read when the peer resets: {outcome}");
+        string write;
+        try { stream2.Write(new byte[10]); stream2.Write(new byte[10]); write = "no exception"; }
+        catch (IOException e) { write = $"IOException({(e.InnerException as SocketException)?.SocketErrorCode})"; }
+        Observe($"Write after the reset: {write}");
+    }
+
+    /// <summary>This program run again as a child whose 20 threads each write 300 lines to Console.Out; the parent checks them.</summary>
+    private static void DiffP2ConsoleFlood()
+    {
+        var psi = new ProcessStartInfo(Environment.ProcessPath!, [Environment.GetCommandLineArgs()[0], "diff-p2-console-flood-child"])
+        {
+            RedirectStandardOutput = true,
+        };
+        psi.Environment["EVERGREEN_CHILD_BOUND_S"] = "20";
+        using var child = Process.Start(psi)!;
+        var lines = new List<string>();
+        string? line;
+        while ((line = child.StandardOutput.ReadLine()) != null) lines.Add(line);
+        child.WaitForExit();
+        var flood = lines.Where(l => l.StartsWith("flood ", StringComparison.Ordinal)).ToList();
+        bool intact = flood.All(l => l.Length == "flood 00 000 ".Length + 100);
+        Observe($"child exit {child.ExitCode}; flood lines {flood.Count}, distinct {flood.Distinct().Count()}, intact {intact}");
+        foreach (var l in lines.Where(l => l.StartsWith("out: ", StringComparison.Ordinal))) Observe("child " + l[5..]);
+    }
+
+    private static void DiffP2ConsoleFloodChild()
+    {
+        var writers = Enumerable.Range(0, 20).Select(i => new Thread(() =>
+        {
+            for (int k = 0; k < 300; k++) Console.WriteLine($"flood {i:00} {k:000} {new string((char)('a' + i), 100)}");
+        })).ToList();
+        writers.ForEach(t => t.Start());
+        writers.ForEach(t => t.Join());
+        Observe("writers done");
     }
 }

@@ -85,6 +85,9 @@ public class DifferentialTests(ITestOutputHelper output)
     [InlineData("diff-p2-stdin-readline")]
     [InlineData("diff-p2-webclient-webrequest")]
     [InlineData("diff-p2-websocket")]
+    [InlineData("diff-p2-receivemessagefrom")]
+    [InlineData("diff-p2-shutdown-unblocks")]
+    [InlineData("diff-p2-console-flood")]
     public void SameResultPatchedAndUnpatched(string name)
     {
         var plain = ChildProcess.Run(PatchScenarioTests.ChildDll, name, ("EVERGREEN_NO_PATCH", "1"));
