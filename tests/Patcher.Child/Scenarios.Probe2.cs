@@ -39,6 +39,8 @@ internal static partial class Scenarios
             case "diff-p2-udp-receivers-share-socket": DiffP2UdpReceiversShareSocket(); return true;
             case "diff-p2-user-nonblocking": DiffP2UserNonBlocking(); return true;
             case "diff-p2-select-per-connection": DiffP2SelectPerConnection(); return true;
+            case "diff-p2-select-two-per-connection": DiffP2SelectPerConnection(withControl: true); return true;
+            case "diff-p2-writers-share-stream": DiffP2WritersShareStream(); return true;
             case "diff-p2-stdin-readline": DiffP2StdinReadLine(); return true;
             case "diff-p2-stdin-child": DiffP2StdinChild(); return true;
             case "diff-p2-webclient-webrequest": DiffP2WebClientWebRequest(); return true;
@@ -930,7 +932,11 @@ internal static partial class Scenarios
     /// 25 connections, each served by a thread that loops on Socket.Select(its socket, no timeout) then Receive/Send; one
     /// client thread talks to them in turn, forth and back (a select loop per connection, as ported C code does).
     /// </summary>
-    private static void DiffP2SelectPerConnection()
+    /// <remarks>
+    /// withControl (diff-p2-select-two-per-connection) is a known divergence, not listed in DifferentialTests: a Select of
+    /// two sockets still runs on a tpool thread, so 20 waiting loops leave none for the 21st and the program hangs.
+    /// </remarks>
+    private static void DiffP2SelectPerConnection(bool withControl = false)
     {
         const int Count = 25;
         var listener = Listen();
@@ -942,18 +948,22 @@ internal static partial class Scenarios
             c.Connect(listener.LocalEndpoint);
             clients.Add(c);
             var conn = listener.AcceptSocket();
+            // withControl: each loop also watches a control socket of its own (nothing ever arrives on it).
+            var control = withControl ? new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp) : null;
+            control?.Bind(new IPEndPoint(IPAddress.Loopback, 0));
             var h = new Thread(() =>
             {
                 var buf = new byte[16];
                 while (true)
                 {
-                    var check = new List<Socket> { conn };
+                    var check = control == null ? new List<Socket> { conn } : new List<Socket> { conn, control };
                     Socket.Select(check, null, null, -1);
                     int n = conn.Receive(buf);
                     if (n == 0) break;
                     conn.Send(buf, n, SocketFlags.None);
                 }
                 conn.Dispose();
+                control?.Dispose();
             });
             handlers.Add(h);
             h.Start();
@@ -1214,5 +1224,46 @@ internal static partial class Scenarios
         writers.ForEach(t => t.Start());
         writers.ForEach(t => t.Join());
         Observe("writers done");
+    }
+
+    /// <summary>
+    /// 4 threads Send 10 KB messages to one TCP socket at once while the peer reads 4 MB (a slow client's buffer fills).
+    /// A known divergence, not listed in DifferentialTests: patched, a second writer waiting on the full socket gets
+    /// InvalidOperationException ("Second simultaneous write", eventlet's one-waiter guard), where .NET lets it wait.
+    /// </summary>
+    private static void DiffP2WritersShareStream()
+    {
+        var listener = Listen();
+        using var client = new TcpClient();
+        client.Connect((IPEndPoint)listener.LocalEndpoint);
+        using var accepted = listener.AcceptSocket();
+        listener.Stop();
+        accepted.SendBufferSize = 16 * 1024;
+        client.ReceiveBufferSize = 16 * 1024;
+        var errors = new ConcurrentBag<string>();
+        var writers = Enumerable.Range(0, 4).Select(_ => new Thread(() =>
+        {
+            try
+            {
+                for (int k = 0; k < 100; k++) accepted.Send(new byte[10 * 1024]);
+            }
+            catch (Exception e)
+            {
+                errors.Add(e.GetType().Name);
+            }
+        })).ToList();
+        writers.ForEach(t => t.Start());
+        long total = 0;
+        var reader = new Thread(() =>
+        {
+            var buf = new byte[64 * 1024];
+            int n;
+            while ((n = client.Client.Receive(buf)) > 0) total += n;
+        });
+        reader.Start();
+        writers.ForEach(t => t.Join());
+        accepted.Shutdown(SocketShutdown.Send);
+        reader.Join();
+        Observe($"read {total}, errors {string.Join(",", errors)}");
     }
 }
