@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.IO.Pipes;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using System.Text;
 
@@ -48,6 +49,9 @@ internal static partial class Scenarios
             case "diff-p2-receivemessagefrom": DiffP2ReceiveMessageFrom(); return true;
             case "diff-p2-shutdown-unblocks": DiffP2ShutdownUnblocks(); return true;
             case "diff-p2-console-flood": DiffP2ConsoleFlood(); return true;
+            case "diff-p2-ssl-shapes": DiffP2SslShapes(); return true;
+            case "diff-p2-close-blocked-send": DiffP2CloseBlockedSend(); return true;
+            case "diff-p2-http-big-bodies": DiffP2HttpBigBodies(); return true;
             case "diff-p2-console-flood-child": DiffP2ConsoleFloodChild(); return true;
             default: return false;
         }
@@ -1265,5 +1269,128 @@ internal static partial class Scenarios
         accepted.Shutdown(SocketShutdown.Send);
         reader.Join();
         Observe($"read {total}, errors {string.Join(",", errors)}");
+    }
+
+    /// <summary>SslStream: a handshake the client rejects (untrusted self-signed), then one it accepts, a ReadTimeout, a clean close.</summary>
+    private static void DiffP2SslShapes()
+    {
+        using var cert = SelfSigned("localhost");
+        var listener = Listen();
+        var endpoint = (IPEndPoint)listener.LocalEndpoint;
+        var serverResults = new List<string>();
+        var server = new Thread(() =>
+        {
+            for (int i = 0; i < 2; i++)
+            {
+                using var conn = listener.AcceptTcpClient();
+                using var ssl = new SslStream(conn.GetStream());
+                try
+                {
+                    ssl.AuthenticateAsServer(cert);
+                    var buf = new byte[5];
+                    ssl.ReadExactly(buf);
+                    ssl.Write(buf);
+                    serverResults.Add($"server echoed '{Encoding.ASCII.GetString(buf)}', read after close {ssl.Read(new byte[1])}");
+                }
+                catch (Exception e) when (e is IOException or System.Security.Authentication.AuthenticationException)
+                {
+                    serverResults.Add($"server handshake {i}: {e.GetType().Name}");
+                }
+            }
+        });
+        server.Start();
+        string rejected;
+        using (var c = new TcpClient())
+        {
+            c.Connect(endpoint);
+            using var ssl = new SslStream(c.GetStream());
+            try { ssl.AuthenticateAsClient("localhost"); rejected = "accepted"; }
+            catch (System.Security.Authentication.AuthenticationException e) { rejected = $"AuthenticationException {e.InnerException?.GetType().Name}"; }
+        }
+        Observe($"untrusted certificate: {rejected}");
+        using (var c = new TcpClient())
+        {
+            c.Connect(endpoint);
+            using var ssl = new SslStream(c.GetStream(), false, (_, _, _, _) => true);
+            ssl.AuthenticateAsClient("localhost");
+            ssl.ReadTimeout = 50;
+            string timeout;
+            try { ssl.ReadExactly(new byte[1]); timeout = "read"; }
+            catch (IOException e) { timeout = $"IOException({(e.InnerException as SocketException)?.SocketErrorCode})"; }
+            Observe($"accepted with a callback: {ssl.IsAuthenticated} {ssl.SslProtocol >= System.Security.Authentication.SslProtocols.Tls12}; ReadTimeout: {timeout}");
+        }
+        server.Join();
+        listener.Stop();
+        serverResults.ForEach(Observe);
+    }
+
+    /// <summary>A thread blocked in Send (the peer never reads) while another thread closes the socket.</summary>
+    private static void DiffP2CloseBlockedSend()
+    {
+        var listener = Listen();
+        var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { SendBufferSize = 16 * 1024 };
+        client.Connect(listener.LocalEndpoint);
+        using var accepted = listener.AcceptSocket();
+        accepted.ReceiveBufferSize = 16 * 1024;
+        listener.Stop();
+        string outcome = "";
+        var writer = new Thread(() =>
+        {
+            try { client.Send(new byte[8 * 1024 * 1024]); outcome = "sent"; }
+            catch (SocketException e) { outcome = $"SocketException {e.SocketErrorCode}"; }
+            catch (ObjectDisposedException) { outcome = "ObjectDisposedException"; }
+        });
+        writer.Start();
+        Thread.Sleep(50); // the writer is blocked in Send by now (both ways)
+        client.Close();
+        writer.Join();
+        Observe($"Send when closed meanwhile: {outcome}");
+    }
+
+    /// <summary>5 plain threads each download and upload 2 MB through HttpClient against an HttpListener.</summary>
+    private static void DiffP2HttpBigBodies()
+    {
+        int port = FreePort();
+        using var listener = new HttpListener();
+        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+        listener.Start();
+        const int Clients = 5, Size = 2 * 1024 * 1024;
+        var server = new Thread(() =>
+        {
+            var handlers = new List<Thread>();
+            for (int i = 0; i < Clients; i++)
+            {
+                var ctx = listener.GetContext();
+                var h = new Thread(() =>
+                {
+                    using var response = ctx.Response;
+                    var ms = new MemoryStream();
+                    ctx.Request.InputStream.CopyTo(ms);
+                    var body = ms.ToArray();
+                    Array.Reverse(body);
+                    response.ContentLength64 = body.Length;
+                    response.OutputStream.Write(body);
+                });
+                handlers.Add(h);
+                h.Start();
+            }
+            handlers.ForEach(h => h.Join());
+        });
+        server.Start();
+        using var http = new HttpClient();
+        var results = new ConcurrentBag<string>();
+        var clients = Enumerable.Range(0, Clients).Select(i => new Thread(() =>
+        {
+            var data = new byte[Size];
+            for (int j = 0; j < Size; j++) data[j] = (byte)(j * 7 + i);
+            using var response = http.Send(new HttpRequestMessage(HttpMethod.Post, $"http://127.0.0.1:{port}/") { Content = new ByteArrayContent(data) });
+            var back = response.Content.ReadAsByteArrayAsync().Result;
+            Array.Reverse(back);
+            results.Add($"{i}: {(int)response.StatusCode} {back.Length} {back.AsSpan().SequenceEqual(data)}");
+        })).ToList();
+        clients.ForEach(t => t.Start());
+        clients.ForEach(t => t.Join());
+        server.Join();
+        Observe(string.Join("; ", results.Order(StringComparer.Ordinal)));
     }
 }

@@ -88,6 +88,9 @@ public class DifferentialTests(ITestOutputHelper output)
     [InlineData("diff-p2-receivemessagefrom")]
     [InlineData("diff-p2-shutdown-unblocks")]
     [InlineData("diff-p2-console-flood")]
+    [InlineData("diff-p2-ssl-shapes")]
+    [InlineData("diff-p2-close-blocked-send")]
+    [InlineData("diff-p2-http-big-bodies")]
     public void SameResultPatchedAndUnpatched(string name)
     {
         var plain = ChildProcess.Run(PatchScenarioTests.ChildDll, name, ("EVERGREEN_NO_PATCH", "1"));
