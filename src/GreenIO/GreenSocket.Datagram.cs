@@ -40,6 +40,50 @@ public static unsafe partial class GreenSocket
         }
     }
 
+    /// <summary>
+    /// Green <see cref="Socket.ReceiveMessageFrom(Span{byte}, ref SocketFlags, ref EndPoint, out IPPacketInformation)"/>:
+    /// parks the green thread until a datagram arrives or <see cref="Socket.ReceiveTimeout"/> passes, like
+    /// <see cref="ReceiveFrom(Socket, Span{byte}, SocketFlags, ref EndPoint)"/>. Without it the BCL's own call found the
+    /// socket non-blocking underneath once green code had used it, and failed with WouldBlock instead of waiting.
+    /// </summary>
+    /// <exception cref="SocketException">The receive failed (TimedOut, ConnectionAborted when closed meanwhile, ...).</exception>
+    public static int ReceiveMessageFrom(Socket s, Span<byte> buffer, ref SocketFlags socketFlags, ref EndPoint remoteEP,
+        out IPPacketInformation ipPacketInformation)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        if (!NativeScope.GreenCaller)
+        {
+            RestoreForNative(s);
+            return IoPatchSeam.ReceiveMessageFrom(s, buffer, ref socketFlags, ref remoteEP, out ipPacketInformation);
+        }
+        using var entry = Hub.Enter(out _);
+        var st = Prepare(s);
+        if (st == null) return IoPatchSeam.ReceiveMessageFrom(s, buffer, ref socketFlags, ref remoteEP, out ipPacketInformation);
+        long deadline = 0;
+        var asked = socketFlags; // the BCL replaces the flags with the received message's; every try asks with the caller's
+        while (true)
+        {
+            try
+            {
+                socketFlags = asked;
+                return IoPatchSeam.ReceiveMessageFrom(s, buffer, ref socketFlags, ref remoteEP, out ipPacketInformation);
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.WouldBlock)
+            {
+                // As ReceiveFrom: EAGAIN comes back only as an exception.
+            }
+            var err = WaitReady(s, st, read: true, Remaining(ref deadline, s, receive: true), SocketError.ConnectionAborted, whole: st.Messages);
+            if (err != SocketError.Success) throw Error(err);
+            KeepNonBlocking(s);
+        }
+    }
+
+    /// <summary>Green <see cref="Socket.ReceiveMessageFrom(byte[], int, int, ref SocketFlags, ref EndPoint, out IPPacketInformation)"/>; see <see cref="ReceiveMessageFrom(Socket, Span{byte}, ref SocketFlags, ref EndPoint, out IPPacketInformation)"/>.</summary>
+    /// <exception cref="SocketException">The receive failed.</exception>
+    public static int ReceiveMessageFrom(Socket s, byte[] buffer, int offset, int size, ref SocketFlags socketFlags, ref EndPoint remoteEP,
+        out IPPacketInformation ipPacketInformation) =>
+        ReceiveMessageFrom(s, Slice(buffer, offset, size), ref socketFlags, ref remoteEP, out ipPacketInformation);
+
     /// <summary>Green <see cref="Socket.ReceiveFrom(Span{byte}, ref EndPoint)"/>; see <see cref="ReceiveFrom(Socket, Span{byte}, SocketFlags, ref EndPoint)"/>.</summary>
     /// <exception cref="SocketException">The receive failed.</exception>
     public static int ReceiveFrom(Socket s, Span<byte> buffer, ref EndPoint remoteEP) =>

@@ -17,6 +17,7 @@ internal static unsafe class IoPatchSeam
     internal static delegate*<Socket, ReadOnlySpan<byte>, SocketFlags, out SocketError, int> Send = &Bcl.Send;
     internal static delegate*<Socket, string?, ReadOnlySpan<byte>, ReadOnlySpan<byte>, TransmitFileOptions, void> SendFile = &Bcl.SendFile;
     internal static delegate*<Socket, Span<byte>, SocketFlags, ref EndPoint, int> ReceiveFrom = &Bcl.ReceiveFrom;
+    internal static delegate*<Socket, Span<byte>, ref SocketFlags, ref EndPoint, out IPPacketInformation, int> ReceiveMessageFrom = &Bcl.ReceiveMessageFrom;
     internal static delegate*<Socket, ReadOnlySpan<byte>, SocketFlags, EndPoint, int> SendTo = &Bcl.SendTo;
     internal static delegate*<Socket, Socket> Accept = &Bcl.Accept;
     internal static delegate*<Socket, EndPoint, void> Connect = &Bcl.Connect;
@@ -36,6 +37,8 @@ internal static unsafe class IoPatchSeam
         public static int Send(Socket s, ReadOnlySpan<byte> b, SocketFlags f, out SocketError e) => s.Send(b, f, out e);
         public static void SendFile(Socket s, string? file, ReadOnlySpan<byte> pre, ReadOnlySpan<byte> post, TransmitFileOptions f) => s.SendFile(file, pre, post, f);
         public static int ReceiveFrom(Socket s, Span<byte> b, SocketFlags f, ref EndPoint ep) => s.ReceiveFrom(b, f, ref ep);
+        public static int ReceiveMessageFrom(Socket s, Span<byte> b, ref SocketFlags f, ref EndPoint ep, out IPPacketInformation i) =>
+            s.ReceiveMessageFrom(b, ref f, ref ep, out i);
         public static int SendTo(Socket s, ReadOnlySpan<byte> b, SocketFlags f, EndPoint ep) => s.SendTo(b, f, ep);
         public static Socket Accept(Socket s) => s.Accept();
         public static void Connect(Socket s, EndPoint ep) => s.Connect(ep);

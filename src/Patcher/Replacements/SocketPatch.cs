@@ -19,7 +19,8 @@ internal static unsafe class SocketPatch
 {
     private static readonly Type s_span = typeof(Span<byte>), s_roSpan = typeof(ReadOnlySpan<byte>), s_bytes = typeof(byte[]),
         s_list = typeof(IList<ArraySegment<byte>>), s_flags = typeof(SocketFlags), s_err = typeof(SocketError).MakeByRefType(),
-        s_ep = typeof(EndPoint), s_epRef = typeof(EndPoint).MakeByRefType(), s_int = typeof(int);
+        s_ep = typeof(EndPoint), s_epRef = typeof(EndPoint).MakeByRefType(), s_int = typeof(int),
+        s_flagsRef = typeof(SocketFlags).MakeByRefType(), s_pktInfoOut = typeof(IPPacketInformation).MakeByRefType();
 
     // What this file replaces (the patcher applies exactly these rows). A row with a seam slot is a funnel: its original
     // is what the green functions call for the real (non-blocking, or off-green blocking) operation.
@@ -60,6 +61,9 @@ internal static unsafe class SocketPatch
             ToGreenSocket(nameof(Socket.ReceiveFrom), [s_bytes, s_int, s_flags, s_epRef]),
             ToGreenSocket(nameof(Socket.ReceiveFrom), [s_bytes, s_int, s_int, s_flags, s_epRef]),
             ToGreenSocket(nameof(Socket.ReceiveFrom), [s_span, s_epRef]),
+            ToGreenSocket(nameof(Socket.ReceiveMessageFrom), [s_span, s_flagsRef, s_epRef, s_pktInfoOut],
+                static o => IoPatchSeam.ReceiveMessageFrom = (delegate*<Socket, Span<byte>, ref SocketFlags, ref EndPoint, out IPPacketInformation, int>)o),
+            ToGreenSocket(nameof(Socket.ReceiveMessageFrom), [s_bytes, s_int, s_int, s_flagsRef, s_epRef, s_pktInfoOut]),
             ToGreenSocket(nameof(Socket.SendTo), [s_roSpan, s_flags, s_ep], static o => IoPatchSeam.SendTo = (delegate*<Socket, ReadOnlySpan<byte>, SocketFlags, EndPoint, int>)o),
             ToGreenSocket(nameof(Socket.SendTo), [s_bytes, s_ep]),
             ToGreenSocket(nameof(Socket.SendTo), [s_bytes, s_flags, s_ep]),
