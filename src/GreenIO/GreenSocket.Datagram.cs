@@ -165,4 +165,71 @@ public static unsafe partial class GreenSocket
     /// <summary>Green <see cref="Socket.SendTo(byte[], EndPoint)"/>; see <see cref="SendTo(Socket, ReadOnlySpan{byte}, SocketFlags, EndPoint)"/>.</summary>
     /// <exception cref="SocketException">The send failed.</exception>
     public static int SendTo(Socket s, byte[] buffer, EndPoint remoteEP) => SendTo(s, buffer, SocketFlags.None, remoteEP);
+
+    /// <summary>
+    /// Green <see cref="Socket.ReceiveFrom(Span{byte}, SocketFlags, SocketAddress)"/> (the allocation-free overload):
+    /// parks like <see cref="ReceiveFrom(Socket, Span{byte}, SocketFlags, ref EndPoint)"/>. Unpatched, the BCL's call found
+    /// a socket green code had made non-blocking underneath and threw WouldBlock instead of waiting.
+    /// </summary>
+    /// <exception cref="SocketException">The receive failed (TimedOut, ConnectionAborted when closed meanwhile, ...).</exception>
+    public static int ReceiveFrom(Socket s, Span<byte> buffer, SocketFlags socketFlags, SocketAddress receivedAddress)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        if (!NativeScope.GreenCaller)
+        {
+            RestoreForNative(s);
+            return IoPatchSeam.ReceiveFromAddress(s, buffer, socketFlags, receivedAddress);
+        }
+        using var entry = Hub.Enter(out _);
+        var st = Prepare(s);
+        if (st == null) return IoPatchSeam.ReceiveFromAddress(s, buffer, socketFlags, receivedAddress);
+        long deadline = 0;
+        while (true)
+        {
+            try
+            {
+                return IoPatchSeam.ReceiveFromAddress(s, buffer, socketFlags, receivedAddress);
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.WouldBlock)
+            {
+                // As ReceiveFrom: EAGAIN comes back only as an exception.
+            }
+            var err = WaitReady(s, st, read: true, Remaining(ref deadline, s, receive: true), SocketError.ConnectionAborted, whole: st.Messages);
+            if (err != SocketError.Success) throw Error(err);
+            KeepNonBlocking(s);
+        }
+    }
+
+    /// <summary>
+    /// Green <see cref="Socket.SendTo(ReadOnlySpan{byte}, SocketFlags, SocketAddress)"/> (the allocation-free overload):
+    /// parks like <see cref="SendTo(Socket, ReadOnlySpan{byte}, SocketFlags, EndPoint)"/> while the send buffer is full.
+    /// </summary>
+    /// <exception cref="SocketException">The send failed.</exception>
+    public static int SendTo(Socket s, ReadOnlySpan<byte> buffer, SocketFlags socketFlags, SocketAddress socketAddress)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        if (!NativeScope.GreenCaller)
+        {
+            RestoreForNative(s);
+            return IoPatchSeam.SendToAddress(s, buffer, socketFlags, socketAddress);
+        }
+        using var entry = Hub.Enter(out _);
+        var st = Prepare(s);
+        if (st == null) return IoPatchSeam.SendToAddress(s, buffer, socketFlags, socketAddress);
+        long deadline = 0;
+        while (true)
+        {
+            try
+            {
+                return IoPatchSeam.SendToAddress(s, buffer, socketFlags, socketAddress);
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.WouldBlock)
+            {
+                // Send buffer full: wait below.
+            }
+            var err = WaitReady(s, st, read: false, Remaining(ref deadline, s, receive: false), SocketError.ConnectionAborted, whole: st.Messages);
+            if (err != SocketError.Success) throw Error(err);
+            KeepNonBlocking(s);
+        }
+    }
 }

@@ -19,6 +19,8 @@ internal static unsafe class IoPatchSeam
     internal static delegate*<Socket, Span<byte>, SocketFlags, ref EndPoint, int> ReceiveFrom = &Bcl.ReceiveFrom;
     internal static delegate*<Socket, Span<byte>, ref SocketFlags, ref EndPoint, out IPPacketInformation, int> ReceiveMessageFrom = &Bcl.ReceiveMessageFrom;
     internal static delegate*<Socket, ReadOnlySpan<byte>, SocketFlags, EndPoint, int> SendTo = &Bcl.SendTo;
+    internal static delegate*<Socket, Span<byte>, SocketFlags, SocketAddress, int> ReceiveFromAddress = &Bcl.ReceiveFromAddress;
+    internal static delegate*<Socket, ReadOnlySpan<byte>, SocketFlags, SocketAddress, int> SendToAddress = &Bcl.SendToAddress;
     internal static delegate*<Socket, Socket> Accept = &Bcl.Accept;
     internal static delegate*<Socket, EndPoint, void> Connect = &Bcl.Connect;
     internal static delegate*<Socket, int, SelectMode, bool> Poll = &Bcl.Poll;
@@ -40,6 +42,8 @@ internal static unsafe class IoPatchSeam
         public static int ReceiveMessageFrom(Socket s, Span<byte> b, ref SocketFlags f, ref EndPoint ep, out IPPacketInformation i) =>
             s.ReceiveMessageFrom(b, ref f, ref ep, out i);
         public static int SendTo(Socket s, ReadOnlySpan<byte> b, SocketFlags f, EndPoint ep) => s.SendTo(b, f, ep);
+        public static int ReceiveFromAddress(Socket s, Span<byte> b, SocketFlags f, SocketAddress a) => s.ReceiveFrom(b, f, a);
+        public static int SendToAddress(Socket s, ReadOnlySpan<byte> b, SocketFlags f, SocketAddress a) => s.SendTo(b, f, a);
         public static Socket Accept(Socket s) => s.Accept();
         public static void Connect(Socket s, EndPoint ep) => s.Connect(ep);
         public static bool Poll(Socket s, int us, SelectMode m) => s.Poll(us, m);

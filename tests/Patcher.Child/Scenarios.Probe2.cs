@@ -47,6 +47,7 @@ internal static partial class Scenarios
             case "diff-p2-webclient-webrequest": DiffP2WebClientWebRequest(); return true;
             case "diff-p2-websocket": DiffP2WebSocket(); return true;
             case "diff-p2-receivemessagefrom": DiffP2ReceiveMessageFrom(); return true;
+            case "diff-p2-receivefrom-socketaddress": DiffP2ReceiveFromSocketAddress(); return true;
             case "diff-p2-shutdown-unblocks": DiffP2ShutdownUnblocks(); return true;
             case "diff-p2-console-flood": DiffP2ConsoleFlood(); return true;
             case "diff-p2-ssl-shapes": DiffP2SslShapes(); return true;
@@ -1404,5 +1405,38 @@ internal static partial class Scenarios
         clients.ForEach(t => t.Join());
         server.Join();
         Observe(string.Join("; ", results.Order(StringComparer.Ordinal)));
+    }
+
+    /// <summary>Socket.ReceiveFrom(Span, SocketFlags, SocketAddress) (.NET 8's allocation-free overload) waiting for a datagram after a green ReceiveFrom.</summary>
+    private static void DiffP2ReceiveFromSocketAddress()
+    {
+        using var server = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        server.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        var target = server.LocalEndPoint!;
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        client.SendTo("first"u8, target);
+        var buf = new byte[64];
+        EndPoint from = new IPEndPoint(IPAddress.Any, 0);
+        int n = server.ReceiveFrom(buf, ref from);
+        Observe($"ReceiveFrom: '{Encoding.ASCII.GetString(buf, 0, n)}'");
+        var sender = new Thread(() =>
+        {
+            Thread.Sleep(20); // the receive waits first (see diff-p2-receivemessagefrom)
+            client.SendTo("second"u8, SocketFlags.None, target.Serialize());
+        });
+        string outcome;
+        try
+        {
+            sender.Start();
+            var address = new SocketAddress(AddressFamily.InterNetwork);
+            int m = server.ReceiveFrom(buf, SocketFlags.None, address);
+            outcome = $"'{Encoding.ASCII.GetString(buf, 0, m)}'";
+        }
+        catch (SocketException e)
+        {
+            outcome = $"SocketException {e.SocketErrorCode}";
+        }
+        sender.Join();
+        Observe($"ReceiveFrom(SocketAddress): {outcome}");
     }
 }
