@@ -229,6 +229,33 @@ public static unsafe partial class GreenSocket
     public static int Send(Socket s, byte[] buffer) => Send(s, buffer, SocketFlags.None);
 
     /// <summary>
+    /// Green <see cref="Socket.Send(IList{ArraySegment{byte}}, SocketFlags, out SocketError)"/>: sends the segments in
+    /// order, all of each, as one blocking gather-send would, and returns the total sent; on an error, the total sent
+    /// before it, with <paramref name="errorCode"/> set. Unpatched, the BCL's call on a socket green code had made
+    /// non-blocking underneath sent what fitted in the buffer and reported Success: the rest was lost.
+    /// Argument errors (null or empty list) are the BCL's own.
+    /// </summary>
+    public static int Send(Socket s, IList<ArraySegment<byte>> buffers, SocketFlags socketFlags, out SocketError errorCode)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        if (!NativeScope.GreenCaller || buffers is not { Count: > 0 })
+        {
+            RestoreForNative(s);
+            return IoPatchSeam.SendList(s, buffers!, socketFlags, out errorCode);
+        }
+        using var entry = Hub.Enter(out _);
+        if (Prepare(s) == null) return IoPatchSeam.SendList(s, buffers, socketFlags, out errorCode);
+        int total = 0;
+        errorCode = SocketError.Success;
+        foreach (var seg in buffers)
+        {
+            total += Send(s, seg.AsSpan(), socketFlags, out errorCode);
+            if (errorCode != SocketError.Success) break;
+        }
+        return total;
+    }
+
+    /// <summary>
     /// Green <see cref="Socket.Send(IList{ArraySegment{byte}}, SocketFlags)"/>: sends the segments in order, all
     /// of each, as one blocking gather-send would. Returns the total sent.
     /// </summary>

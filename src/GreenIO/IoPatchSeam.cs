@@ -15,6 +15,7 @@ internal static unsafe class IoPatchSeam
     internal static delegate*<Socket, Span<byte>, SocketFlags, out SocketError, int> Receive = &Bcl.Receive;
     internal static delegate*<Socket, IList<ArraySegment<byte>>, SocketFlags, out SocketError, int> ReceiveList = &Bcl.ReceiveList;
     internal static delegate*<Socket, ReadOnlySpan<byte>, SocketFlags, out SocketError, int> Send = &Bcl.Send;
+    internal static delegate*<Socket, IList<ArraySegment<byte>>, SocketFlags, out SocketError, int> SendList = &Bcl.SendList;
     internal static delegate*<Socket, string?, ReadOnlySpan<byte>, ReadOnlySpan<byte>, TransmitFileOptions, void> SendFile = &Bcl.SendFile;
     internal static delegate*<Socket, Span<byte>, SocketFlags, ref EndPoint, int> ReceiveFrom = &Bcl.ReceiveFrom;
     internal static delegate*<Socket, Span<byte>, ref SocketFlags, ref EndPoint, out IPPacketInformation, int> ReceiveMessageFrom = &Bcl.ReceiveMessageFrom;
@@ -37,6 +38,7 @@ internal static unsafe class IoPatchSeam
         public static int Receive(Socket s, Span<byte> b, SocketFlags f, out SocketError e) => s.Receive(b, f, out e);
         public static int ReceiveList(Socket s, IList<ArraySegment<byte>> b, SocketFlags f, out SocketError e) => s.Receive(b, f, out e);
         public static int Send(Socket s, ReadOnlySpan<byte> b, SocketFlags f, out SocketError e) => s.Send(b, f, out e);
+        public static int SendList(Socket s, IList<ArraySegment<byte>> b, SocketFlags f, out SocketError e) => s.Send(b, f, out e);
         public static void SendFile(Socket s, string? file, ReadOnlySpan<byte> pre, ReadOnlySpan<byte> post, TransmitFileOptions f) => s.SendFile(file, pre, post, f);
         public static int ReceiveFrom(Socket s, Span<byte> b, SocketFlags f, ref EndPoint ep) => s.ReceiveFrom(b, f, ref ep);
         public static int ReceiveMessageFrom(Socket s, Span<byte> b, ref SocketFlags f, ref EndPoint ep, out IPPacketInformation i) =>

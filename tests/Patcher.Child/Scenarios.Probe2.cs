@@ -48,6 +48,7 @@ internal static partial class Scenarios
             case "diff-p2-websocket": DiffP2WebSocket(); return true;
             case "diff-p2-receivemessagefrom": DiffP2ReceiveMessageFrom(); return true;
             case "diff-p2-receivefrom-socketaddress": DiffP2ReceiveFromSocketAddress(); return true;
+            case "diff-p2-gather-send-error-code": DiffP2GatherSendErrorCode(); return true;
             case "diff-p2-shutdown-unblocks": DiffP2ShutdownUnblocks(); return true;
             case "diff-p2-console-flood": DiffP2ConsoleFlood(); return true;
             case "diff-p2-ssl-shapes": DiffP2SslShapes(); return true;
@@ -1438,5 +1439,29 @@ internal static partial class Scenarios
         }
         sender.Join();
         Observe($"ReceiveFrom(SocketAddress): {outcome}");
+    }
+
+    /// <summary>Socket.Send(IList&lt;ArraySegment&gt;, SocketFlags, out SocketError) of 8 MB to a peer reading on another thread.</summary>
+    private static void DiffP2GatherSendErrorCode()
+    {
+        var listener = Listen();
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        client.Connect(listener.LocalEndpoint);
+        using var accepted = listener.AcceptSocket();
+        listener.Stop();
+        client.Send("hi"u8); // an ordinary send first
+        long total = 0;
+        var reader = new Thread(() =>
+        {
+            var buf = new byte[64 * 1024];
+            int n;
+            while ((n = accepted.Receive(buf)) > 0) total += n;
+        });
+        reader.Start();
+        var segments = Enumerable.Range(0, 8).Select(_ => new ArraySegment<byte>(new byte[1024 * 1024])).ToList();
+        int sent = client.Send(segments, SocketFlags.None, out var error);
+        client.Shutdown(SocketShutdown.Send);
+        reader.Join();
+        Observe($"gather send: {sent} {error}; peer read {total}");
     }
 }

@@ -92,6 +92,7 @@ public class DifferentialTests(ITestOutputHelper output)
     [InlineData("diff-p2-close-blocked-send")]
     [InlineData("diff-p2-http-big-bodies")]
     [InlineData("diff-p2-receivefrom-socketaddress")]
+    [InlineData("diff-p2-gather-send-error-code")]
     public void SameResultPatchedAndUnpatched(string name)
     {
         var plain = ChildProcess.Run(PatchScenarioTests.ChildDll, name, ("EVERGREEN_NO_PATCH", "1"));

@@ -42,6 +42,7 @@ internal static unsafe class SocketPatch
             ToGreenSocket(nameof(Socket.Receive), [s_list]),
             ToGreenSocket(nameof(Socket.Receive), [s_list, s_flags]),
             ToGreenSocket(nameof(Socket.Send), [s_roSpan, s_flags, s_err], static o => IoPatchSeam.Send = (delegate*<Socket, ReadOnlySpan<byte>, SocketFlags, out SocketError, int>)o),
+            ToGreenSocket(nameof(Socket.Send), [s_list, s_flags, s_err], static o => IoPatchSeam.SendList = (delegate*<Socket, IList<ArraySegment<byte>>, SocketFlags, out SocketError, int>)o),
             ToGreenSocket(nameof(Socket.Send), [s_bytes]),
             ToGreenSocket(nameof(Socket.Send), [s_bytes, s_flags]),
             ToGreenSocket(nameof(Socket.Send), [s_bytes, s_int, s_flags]),
