@@ -49,6 +49,7 @@ internal static partial class Scenarios
             case "diff-p2-receivemessagefrom": DiffP2ReceiveMessageFrom(); return true;
             case "diff-p2-receivefrom-socketaddress": DiffP2ReceiveFromSocketAddress(); return true;
             case "diff-p2-gather-send-error-code": DiffP2GatherSendErrorCode(); return true;
+            case "diff-p2-poll-beside-receive": DiffP2PollBesideReceive(); return true;
             case "diff-p2-shutdown-unblocks": DiffP2ShutdownUnblocks(); return true;
             case "diff-p2-console-flood": DiffP2ConsoleFlood(); return true;
             case "diff-p2-ssl-shapes": DiffP2SslShapes(); return true;
@@ -1463,5 +1464,35 @@ internal static partial class Scenarios
         client.Shutdown(SocketShutdown.Send);
         reader.Join();
         Observe($"gather send: {sent} {error}; peer read {total}");
+    }
+
+    /// <summary>
+    /// One thread blocked in Receive while another polls the same socket for reading with a timeout (a health check).
+    /// A known divergence, not listed in DifferentialTests: patched, the Poll is a second read waiter and throws
+    /// InvalidOperationException (the one-waiter guard); unpatched it waits and sees the data.
+    /// </summary>
+    private static void DiffP2PollBesideReceive()
+    {
+        var listener = Listen();
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        client.Connect(listener.LocalEndpoint);
+        using var accepted = listener.AcceptSocket();
+        listener.Stop();
+        int received = -1;
+        var reader = new Thread(() => received = client.Receive(new byte[10]));
+        reader.Start();
+        string polled;
+        var sender = new Thread(() =>
+        {
+            Thread.Sleep(50);
+            accepted.Send("x"u8);
+        });
+        sender.Start();
+        Thread.Sleep(10); // the reader waits first
+        try { polled = $"Poll {client.Poll(2_000_000, SelectMode.SelectRead)}"; }
+        catch (InvalidOperationException) { polled = "InvalidOperationException"; }
+        sender.Join();
+        reader.Join();
+        Observe($"{polled}; reader got {received}");
     }
 }
