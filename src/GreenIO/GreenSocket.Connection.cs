@@ -40,7 +40,8 @@ public static unsafe partial class GreenSocket
             catch (SocketException e) when (e.SocketErrorCode == SocketError.WouldBlock)
             {
                 // The BCL reports EAGAIN on a non-blocking listener only by throwing; one exception a park.
-                var err = WaitReady(s, st, read: true, -1, SocketError.Interrupted);
+                // Several acceptors on one listener (a pool of accept threads) each get a connection of their own.
+                var err = WaitReady(s, st, read: true, -1, SocketError.Interrupted, whole: true);
                 if (err != SocketError.Success) throw Error(err);
                 KeepNonBlocking(s);
                 continue;
@@ -250,8 +251,9 @@ public static unsafe partial class GreenSocket
     }
 
     /// <summary>
-    /// Green <see cref="Socket.Select(IList, IList, IList, int)"/>: runs the native select on a tpool thread
-    /// while the green thread waits greenly (eventlet's green select does the same kind of hand-off). The
+    /// Green <see cref="Socket.Select(IList, IList, IList, int)"/>: a select of one socket for reading or writing is
+    /// <see cref="Poll(Socket, int, SelectMode)"/>'s park on the hub's poller; any other runs the native select on a
+    /// tpool thread while the green thread waits greenly (eventlet's green select does the same kind of hand-off). The
     /// lists are filtered in place as by the BCL. If the green thread is killed meanwhile, the native select
     /// still finishes (and edits the lists) in the background.
     /// </summary>
@@ -264,7 +266,23 @@ public static unsafe partial class GreenSocket
             return;
         }
         using var entry = Hub.Enter(out _);
+        // A connection's own select loop (one socket, read or write) holds no thread: on tpool each such loop held a
+        // pool thread for as long as it waited, and 20 of them left none for a 21st (diff-p2-select-per-connection).
+        if ((checkError == null || checkError.Count == 0) && OneSocket(checkRead, checkWrite) is { } one)
+        {
+            if (!Poll(one.Socket, microSeconds, one.List == checkRead ? SelectMode.SelectRead : SelectMode.SelectWrite)) one.List.Clear();
+            return;
+        }
         Tpool.Execute(() => IoPatchSeam.Select(checkRead, checkWrite, checkError, microSeconds));
+    }
+
+    /// <summary>The only socket of the two lists and the list holding it, or null when they hold none, several or a non-socket.</summary>
+    private static (IList List, Socket Socket)? OneSocket(IList? a, IList? b)
+    {
+        int na = a?.Count ?? 0, nb = b?.Count ?? 0;
+        if (na + nb != 1) return null;
+        var list = na == 1 ? a! : b!;
+        return list[0] is Socket s ? (list, s) : null;
     }
 
     /// <summary>Green <see cref="Socket.Select(IList, IList, IList, TimeSpan)"/>; see <see cref="Select(IList, IList, IList, int)"/>.</summary>
@@ -301,7 +319,8 @@ public static unsafe partial class GreenSocket
     /// <summary>
     /// Allows (or forbids again, the default) several green threads to wait to read, or to write,
     /// <paramref name="s"/> at the same time (eventlet's <c>hub_prevent_multiple_readers(False)</c>). When allowed,
-    /// every waiter retries whenever the socket becomes ready and those that find nothing wait again.
+    /// every waiter retries whenever the socket becomes ready and those that find nothing wait again. Accept on a
+    /// listener and the waits of a datagram socket are shared this way without it (each waiter gets a whole unit).
     /// </summary>
     public static void AllowConcurrentWaiters(Socket s, bool allow)
     {

@@ -34,11 +34,55 @@ public static unsafe partial class GreenSocket
             {
                 // The BCL reports EAGAIN here only by throwing: one exception each time the queue runs dry.
             }
-            var err = WaitReady(s, st, read: true, Remaining(ref deadline, s, receive: true), SocketError.ConnectionAborted);
+            var err = WaitReady(s, st, read: true, Remaining(ref deadline, s, receive: true), SocketError.ConnectionAborted, whole: st.Messages);
             if (err != SocketError.Success) throw Error(err);
             KeepNonBlocking(s);
         }
     }
+
+    /// <summary>
+    /// Green <see cref="Socket.ReceiveMessageFrom(Span{byte}, ref SocketFlags, ref EndPoint, out IPPacketInformation)"/>:
+    /// parks the green thread until a datagram arrives or <see cref="Socket.ReceiveTimeout"/> passes, like
+    /// <see cref="ReceiveFrom(Socket, Span{byte}, SocketFlags, ref EndPoint)"/>. Without it the BCL's own call found the
+    /// socket non-blocking underneath once green code had used it, and failed with WouldBlock instead of waiting.
+    /// </summary>
+    /// <exception cref="SocketException">The receive failed (TimedOut, ConnectionAborted when closed meanwhile, ...).</exception>
+    public static int ReceiveMessageFrom(Socket s, Span<byte> buffer, ref SocketFlags socketFlags, ref EndPoint remoteEP,
+        out IPPacketInformation ipPacketInformation)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        if (!NativeScope.GreenCaller)
+        {
+            RestoreForNative(s);
+            return IoPatchSeam.ReceiveMessageFrom(s, buffer, ref socketFlags, ref remoteEP, out ipPacketInformation);
+        }
+        using var entry = Hub.Enter(out _);
+        var st = Prepare(s);
+        if (st == null) return IoPatchSeam.ReceiveMessageFrom(s, buffer, ref socketFlags, ref remoteEP, out ipPacketInformation);
+        long deadline = 0;
+        var asked = socketFlags; // the BCL replaces the flags with the received message's; every try asks with the caller's
+        while (true)
+        {
+            try
+            {
+                socketFlags = asked;
+                return IoPatchSeam.ReceiveMessageFrom(s, buffer, ref socketFlags, ref remoteEP, out ipPacketInformation);
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.WouldBlock)
+            {
+                // As ReceiveFrom: EAGAIN comes back only as an exception.
+            }
+            var err = WaitReady(s, st, read: true, Remaining(ref deadline, s, receive: true), SocketError.ConnectionAborted, whole: st.Messages);
+            if (err != SocketError.Success) throw Error(err);
+            KeepNonBlocking(s);
+        }
+    }
+
+    /// <summary>Green <see cref="Socket.ReceiveMessageFrom(byte[], int, int, ref SocketFlags, ref EndPoint, out IPPacketInformation)"/>; see <see cref="ReceiveMessageFrom(Socket, Span{byte}, ref SocketFlags, ref EndPoint, out IPPacketInformation)"/>.</summary>
+    /// <exception cref="SocketException">The receive failed.</exception>
+    public static int ReceiveMessageFrom(Socket s, byte[] buffer, int offset, int size, ref SocketFlags socketFlags, ref EndPoint remoteEP,
+        out IPPacketInformation ipPacketInformation) =>
+        ReceiveMessageFrom(s, Slice(buffer, offset, size), ref socketFlags, ref remoteEP, out ipPacketInformation);
 
     /// <summary>Green <see cref="Socket.ReceiveFrom(Span{byte}, ref EndPoint)"/>; see <see cref="ReceiveFrom(Socket, Span{byte}, SocketFlags, ref EndPoint)"/>.</summary>
     /// <exception cref="SocketException">The receive failed.</exception>
@@ -93,7 +137,7 @@ public static unsafe partial class GreenSocket
             {
                 // Send buffer full: wait below.
             }
-            var err = WaitReady(s, st, read: false, Remaining(ref deadline, s, receive: false), SocketError.ConnectionAborted);
+            var err = WaitReady(s, st, read: false, Remaining(ref deadline, s, receive: false), SocketError.ConnectionAborted, whole: st.Messages);
             if (err != SocketError.Success) throw Error(err);
             KeepNonBlocking(s);
         }
@@ -121,4 +165,71 @@ public static unsafe partial class GreenSocket
     /// <summary>Green <see cref="Socket.SendTo(byte[], EndPoint)"/>; see <see cref="SendTo(Socket, ReadOnlySpan{byte}, SocketFlags, EndPoint)"/>.</summary>
     /// <exception cref="SocketException">The send failed.</exception>
     public static int SendTo(Socket s, byte[] buffer, EndPoint remoteEP) => SendTo(s, buffer, SocketFlags.None, remoteEP);
+
+    /// <summary>
+    /// Green <see cref="Socket.ReceiveFrom(Span{byte}, SocketFlags, SocketAddress)"/> (the allocation-free overload):
+    /// parks like <see cref="ReceiveFrom(Socket, Span{byte}, SocketFlags, ref EndPoint)"/>. Unpatched, the BCL's call found
+    /// a socket green code had made non-blocking underneath and threw WouldBlock instead of waiting.
+    /// </summary>
+    /// <exception cref="SocketException">The receive failed (TimedOut, ConnectionAborted when closed meanwhile, ...).</exception>
+    public static int ReceiveFrom(Socket s, Span<byte> buffer, SocketFlags socketFlags, SocketAddress receivedAddress)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        if (!NativeScope.GreenCaller)
+        {
+            RestoreForNative(s);
+            return IoPatchSeam.ReceiveFromAddress(s, buffer, socketFlags, receivedAddress);
+        }
+        using var entry = Hub.Enter(out _);
+        var st = Prepare(s);
+        if (st == null) return IoPatchSeam.ReceiveFromAddress(s, buffer, socketFlags, receivedAddress);
+        long deadline = 0;
+        while (true)
+        {
+            try
+            {
+                return IoPatchSeam.ReceiveFromAddress(s, buffer, socketFlags, receivedAddress);
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.WouldBlock)
+            {
+                // As ReceiveFrom: EAGAIN comes back only as an exception.
+            }
+            var err = WaitReady(s, st, read: true, Remaining(ref deadline, s, receive: true), SocketError.ConnectionAborted, whole: st.Messages);
+            if (err != SocketError.Success) throw Error(err);
+            KeepNonBlocking(s);
+        }
+    }
+
+    /// <summary>
+    /// Green <see cref="Socket.SendTo(ReadOnlySpan{byte}, SocketFlags, SocketAddress)"/> (the allocation-free overload):
+    /// parks like <see cref="SendTo(Socket, ReadOnlySpan{byte}, SocketFlags, EndPoint)"/> while the send buffer is full.
+    /// </summary>
+    /// <exception cref="SocketException">The send failed.</exception>
+    public static int SendTo(Socket s, ReadOnlySpan<byte> buffer, SocketFlags socketFlags, SocketAddress socketAddress)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        if (!NativeScope.GreenCaller)
+        {
+            RestoreForNative(s);
+            return IoPatchSeam.SendToAddress(s, buffer, socketFlags, socketAddress);
+        }
+        using var entry = Hub.Enter(out _);
+        var st = Prepare(s);
+        if (st == null) return IoPatchSeam.SendToAddress(s, buffer, socketFlags, socketAddress);
+        long deadline = 0;
+        while (true)
+        {
+            try
+            {
+                return IoPatchSeam.SendToAddress(s, buffer, socketFlags, socketAddress);
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.WouldBlock)
+            {
+                // Send buffer full: wait below.
+            }
+            var err = WaitReady(s, st, read: false, Remaining(ref deadline, s, receive: false), SocketError.ConnectionAborted, whole: st.Messages);
+            if (err != SocketError.Success) throw Error(err);
+            KeepNonBlocking(s);
+        }
+    }
 }

@@ -102,9 +102,11 @@ public static unsafe partial class GreenSocket
     /// <paramref name="timeoutTicks"/> passes and <paramref name="closedError"/> when the socket is closed
     /// meanwhile. Throws <see cref="InvalidOperationException"/> naming the socket when another green thread
     /// already waits the same way and concurrent waiters were not allowed; a kill or GreenTimeout scope propagates.
+    /// <paramref name="whole"/>: the operation hands each caller a whole unit (a connection, a datagram), so waiters
+    /// share the socket without being allowed explicitly — eventlet's guard is for byte streams, whose reads interleave.
     /// </summary>
     private static SocketError WaitReady(Socket s, SocketState st, bool read, long timeoutTicks, SocketError closedError,
-        [CallerMemberName] string operation = "")
+        bool whole = false, [CallerMemberName] string operation = "")
     {
         if (st.Closed) return closedError;
         if (timeoutTicks == 0) return SocketError.TimedOut;
@@ -113,7 +115,7 @@ public static unsafe partial class GreenSocket
         var parked = read ? st.Reader : st.Writer;
         if (parked != null)
         {
-            if (!st.AllowConcurrent) throw SecondWaiter(s, st, read, parked.Name, null);
+            if (!st.AllowConcurrent && !whole) throw SecondWaiter(s, st, read, parked.Name, null);
             var extra = read ? st.ExtraReaders ??= new WaitList() : st.ExtraWriters ??= new WaitList();
             self.NoteWait(timeoutTicks < 0 ? WaitKind.Socket : WaitKind.Socket | WaitKind.Timed, st, operation);
             if (!extra.Wait(hub, self, timeoutTicks, out _)) return SocketError.TimedOut;

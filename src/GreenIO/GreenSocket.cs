@@ -16,7 +16,8 @@ namespace Evergreen.IO;
 /// While green code uses a socket the OS socket is non-blocking; the blocking mode the user asked for is
 /// remembered (<see cref="GetBlocking"/>, <see cref="SetBlocking"/>). A socket the user made non-blocking gets one
 /// attempt and .NET's <see cref="SocketError.WouldBlock"/>, as without patching. Only one green thread may wait to
-/// read (and one to write) a socket at a time unless <see cref="AllowConcurrentWaiters"/> says otherwise.
+/// read (and one to write) a stream socket at a time unless <see cref="AllowConcurrentWaiters"/> says otherwise; any
+/// number may wait in Accept on one listener, or on one datagram socket, each getting a whole connection or datagram.
 /// </remarks>
 public static unsafe partial class GreenSocket
 {
@@ -64,7 +65,7 @@ public static unsafe partial class GreenSocket
                 }
                 if (track) hub.FdDrained(st.Fd);
             }
-            errorCode = WaitReady(s, st, read: true, Remaining(ref deadline, s, receive: true), SocketError.ConnectionAborted);
+            errorCode = WaitReady(s, st, read: true, Remaining(ref deadline, s, receive: true), SocketError.ConnectionAborted, whole: st.Messages);
             if (errorCode != SocketError.Success) return 0;
             KeepNonBlocking(s);
         }
@@ -129,7 +130,7 @@ public static unsafe partial class GreenSocket
         {
             int n = IoPatchSeam.ReceiveList(s, buffers, socketFlags, out errorCode);
             if (errorCode != SocketError.WouldBlock) return n;
-            errorCode = WaitReady(s, st, read: true, Remaining(ref deadline, s, receive: true), SocketError.ConnectionAborted);
+            errorCode = WaitReady(s, st, read: true, Remaining(ref deadline, s, receive: true), SocketError.ConnectionAborted, whole: st.Messages);
             if (errorCode != SocketError.Success) return 0;
             KeepNonBlocking(s);
         }
@@ -185,7 +186,7 @@ public static unsafe partial class GreenSocket
                 continue;     // a short write: the buffer may already have room again, or EAGAIN says it has not
             }
             if (errorCode != SocketError.WouldBlock) return sent;
-            errorCode = WaitReady(s, st, read: false, Remaining(ref deadline, s, receive: false), SocketError.ConnectionAborted);
+            errorCode = WaitReady(s, st, read: false, Remaining(ref deadline, s, receive: false), SocketError.ConnectionAborted, whole: st.Messages);
             if (errorCode == SocketError.TimedOut && sent > 0) { errorCode = SocketError.Success; return sent; }
             if (errorCode != SocketError.Success) return sent;
             KeepNonBlocking(s);
@@ -226,6 +227,33 @@ public static unsafe partial class GreenSocket
     /// <summary>Green <see cref="Socket.Send(byte[])"/>; see <see cref="Send(Socket, ReadOnlySpan{byte}, SocketFlags, out SocketError)"/>.</summary>
     /// <exception cref="SocketException">The send failed.</exception>
     public static int Send(Socket s, byte[] buffer) => Send(s, buffer, SocketFlags.None);
+
+    /// <summary>
+    /// Green <see cref="Socket.Send(IList{ArraySegment{byte}}, SocketFlags, out SocketError)"/>: sends the segments in
+    /// order, all of each, as one blocking gather-send would, and returns the total sent; on an error, the total sent
+    /// before it, with <paramref name="errorCode"/> set. Unpatched, the BCL's call on a socket green code had made
+    /// non-blocking underneath sent what fitted in the buffer and reported Success: the rest was lost.
+    /// Argument errors (null or empty list) are the BCL's own.
+    /// </summary>
+    public static int Send(Socket s, IList<ArraySegment<byte>> buffers, SocketFlags socketFlags, out SocketError errorCode)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        if (!NativeScope.GreenCaller || buffers is not { Count: > 0 })
+        {
+            RestoreForNative(s);
+            return IoPatchSeam.SendList(s, buffers!, socketFlags, out errorCode);
+        }
+        using var entry = Hub.Enter(out _);
+        if (Prepare(s) == null) return IoPatchSeam.SendList(s, buffers, socketFlags, out errorCode);
+        int total = 0;
+        errorCode = SocketError.Success;
+        foreach (var seg in buffers)
+        {
+            total += Send(s, seg.AsSpan(), socketFlags, out errorCode);
+            if (errorCode != SocketError.Success) break;
+        }
+        return total;
+    }
 
     /// <summary>
     /// Green <see cref="Socket.Send(IList{ArraySegment{byte}}, SocketFlags)"/>: sends the segments in order, all

@@ -15,9 +15,13 @@ internal static unsafe class IoPatchSeam
     internal static delegate*<Socket, Span<byte>, SocketFlags, out SocketError, int> Receive = &Bcl.Receive;
     internal static delegate*<Socket, IList<ArraySegment<byte>>, SocketFlags, out SocketError, int> ReceiveList = &Bcl.ReceiveList;
     internal static delegate*<Socket, ReadOnlySpan<byte>, SocketFlags, out SocketError, int> Send = &Bcl.Send;
+    internal static delegate*<Socket, IList<ArraySegment<byte>>, SocketFlags, out SocketError, int> SendList = &Bcl.SendList;
     internal static delegate*<Socket, string?, ReadOnlySpan<byte>, ReadOnlySpan<byte>, TransmitFileOptions, void> SendFile = &Bcl.SendFile;
     internal static delegate*<Socket, Span<byte>, SocketFlags, ref EndPoint, int> ReceiveFrom = &Bcl.ReceiveFrom;
+    internal static delegate*<Socket, Span<byte>, ref SocketFlags, ref EndPoint, out IPPacketInformation, int> ReceiveMessageFrom = &Bcl.ReceiveMessageFrom;
     internal static delegate*<Socket, ReadOnlySpan<byte>, SocketFlags, EndPoint, int> SendTo = &Bcl.SendTo;
+    internal static delegate*<Socket, Span<byte>, SocketFlags, SocketAddress, int> ReceiveFromAddress = &Bcl.ReceiveFromAddress;
+    internal static delegate*<Socket, ReadOnlySpan<byte>, SocketFlags, SocketAddress, int> SendToAddress = &Bcl.SendToAddress;
     internal static delegate*<Socket, Socket> Accept = &Bcl.Accept;
     internal static delegate*<Socket, EndPoint, void> Connect = &Bcl.Connect;
     internal static delegate*<Socket, int, SelectMode, bool> Poll = &Bcl.Poll;
@@ -34,9 +38,14 @@ internal static unsafe class IoPatchSeam
         public static int Receive(Socket s, Span<byte> b, SocketFlags f, out SocketError e) => s.Receive(b, f, out e);
         public static int ReceiveList(Socket s, IList<ArraySegment<byte>> b, SocketFlags f, out SocketError e) => s.Receive(b, f, out e);
         public static int Send(Socket s, ReadOnlySpan<byte> b, SocketFlags f, out SocketError e) => s.Send(b, f, out e);
+        public static int SendList(Socket s, IList<ArraySegment<byte>> b, SocketFlags f, out SocketError e) => s.Send(b, f, out e);
         public static void SendFile(Socket s, string? file, ReadOnlySpan<byte> pre, ReadOnlySpan<byte> post, TransmitFileOptions f) => s.SendFile(file, pre, post, f);
         public static int ReceiveFrom(Socket s, Span<byte> b, SocketFlags f, ref EndPoint ep) => s.ReceiveFrom(b, f, ref ep);
+        public static int ReceiveMessageFrom(Socket s, Span<byte> b, ref SocketFlags f, ref EndPoint ep, out IPPacketInformation i) =>
+            s.ReceiveMessageFrom(b, ref f, ref ep, out i);
         public static int SendTo(Socket s, ReadOnlySpan<byte> b, SocketFlags f, EndPoint ep) => s.SendTo(b, f, ep);
+        public static int ReceiveFromAddress(Socket s, Span<byte> b, SocketFlags f, SocketAddress a) => s.ReceiveFrom(b, f, a);
+        public static int SendToAddress(Socket s, ReadOnlySpan<byte> b, SocketFlags f, SocketAddress a) => s.SendTo(b, f, a);
         public static Socket Accept(Socket s) => s.Accept();
         public static void Connect(Socket s, EndPoint ep) => s.Connect(ep);
         public static bool Poll(Socket s, int us, SelectMode m) => s.Poll(us, m);

@@ -48,7 +48,7 @@ public static class Patcher
     /// <summary>
     /// Patches the chosen areas and runs the program green; see the class remarks. Must be the first line of <c>Main</c>.
     /// </summary>
-    /// <param name="os">Process.WaitForExit and pipe reads/writes (a Process's standard streams) through tpool.</param>
+    /// <param name="os">Process.WaitForExit and pipe reads/writes (a Process's standard streams) through tpool, where <paramref name="thread"/> (the wait) or <paramref name="socket"/> (the pipes) does not make them green already.</param>
     /// <param name="thread">Thread start/join/yield, <c>lock</c>/Monitor incl. Wait/Pulse/PulseAll.</param>
     /// <param name="time">Thread.Sleep (all overloads).</param>
     /// <param name="socket">Socket's blocking operations (and so TcpClient, TcpListener, UdpClient, NetworkStream, SslStream over them), DNS through tpool.</param>

@@ -538,6 +538,51 @@ public class SocketTests
     }
 
     [Fact]
+    public void Several_acceptors_share_a_listener_without_being_allowed_each_getting_a_connection()
+    {
+        Hub.Run(() =>
+        {
+            var l = Loopback.Listen();
+            var acceptors = Enumerable.Range(0, 3).Select(_ => Green.Spawn(() => GreenSocket.Accept(l))).ToList();
+            Loopback.UntilWaiting(l);
+            Green.Sleep(0); // the other two park as extra waiters (a second Accept used to throw "Second simultaneous read")
+            var clients = Enumerable.Range(0, 3).Select(_ =>
+            {
+                var c = Loopback.NewTcp();
+                GreenSocket.Connect(c, l.LocalEndPoint!);
+                return c;
+            }).ToList();
+            var accepted = acceptors.Select(a => a.Wait()).ToList();
+            Assert.Equal(3, accepted.Select(a => a.RemoteEndPoint!.ToString()).Distinct().Count());
+            accepted.Concat(clients).Append(l).ToList().ForEach(GreenSocket.Close);
+        });
+    }
+
+    [Fact]
+    public void Several_receivers_share_a_datagram_socket_without_being_allowed()
+    {
+        Hub.Run(() =>
+        {
+            var u = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+            u.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            var receivers = Enumerable.Range(0, 3).Select(_ => Green.Spawn(() =>
+            {
+                var b = new byte[1];
+                EndPoint from = new IPEndPoint(IPAddress.Any, 0);
+                GreenSocket.ReceiveFrom(u, b, ref from);
+                return b[0];
+            })).ToList();
+            Loopback.UntilWaiting(u);
+            Green.Sleep(0);
+            var sender = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+            for (byte i = 1; i <= 3; i++) GreenSocket.SendTo(sender, new[] { i }, u.LocalEndPoint!);
+            Assert.Equal(new byte[] { 1, 2, 3 }, receivers.Select(r => r.Wait()).Order().ToArray());
+            GreenSocket.Close(sender);
+            GreenSocket.Close(u);
+        });
+    }
+
+    [Fact]
     public void Concurrent_readers_share_a_socket_when_explicitly_allowed()
     {
         Hub.Run(() =>

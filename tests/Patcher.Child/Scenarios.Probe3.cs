@@ -667,8 +667,7 @@ internal static partial class Scenarios
 
                 var starter = new Thread(() =>
                 {
-                    ThrowAtOnce(true);
-                    Console.WriteLine("async void returned to its caller");
+                    ThrowAtOnce(true); // returns to here; the exception is raised on the pool, racing this thread (in both runs)
                     new ManualResetEvent(false).WaitOne();
                 });
                 starter.Start();

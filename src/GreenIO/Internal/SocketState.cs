@@ -21,6 +21,13 @@ internal sealed class SocketState(System.Net.Sockets.Socket s)
     /// <summary>Several green threads may wait to read (or write) at once (eventlet's hub_prevent_multiple_readers(False)).</summary>
     public bool AllowConcurrent;
 
+    /// <summary>
+    /// A message socket (datagram, seqpacket, raw): each receive or send moves one whole message, so several green threads
+    /// waiting on it at once cannot interleave anything and share it as .NET lets threads share it (a pool of UDP receivers).
+    /// </summary>
+    public readonly bool Messages = s.SocketType is System.Net.Sockets.SocketType.Dgram or System.Net.Sockets.SocketType.Seqpacket
+        or System.Net.Sockets.SocketType.Raw or System.Net.Sockets.SocketType.Rdm;
+
     /// <summary>Closed through <see cref="GreenSocket.Close(System.Net.Sockets.Socket)"/>; waiters must not retry.</summary>
     public volatile bool Closed;
 

@@ -19,7 +19,8 @@ internal static unsafe class SocketPatch
 {
     private static readonly Type s_span = typeof(Span<byte>), s_roSpan = typeof(ReadOnlySpan<byte>), s_bytes = typeof(byte[]),
         s_list = typeof(IList<ArraySegment<byte>>), s_flags = typeof(SocketFlags), s_err = typeof(SocketError).MakeByRefType(),
-        s_ep = typeof(EndPoint), s_epRef = typeof(EndPoint).MakeByRefType(), s_int = typeof(int);
+        s_ep = typeof(EndPoint), s_epRef = typeof(EndPoint).MakeByRefType(), s_int = typeof(int),
+        s_flagsRef = typeof(SocketFlags).MakeByRefType(), s_pktInfoOut = typeof(IPPacketInformation).MakeByRefType();
 
     // What this file replaces (the patcher applies exactly these rows). A row with a seam slot is a funnel: its original
     // is what the green functions call for the real (non-blocking, or off-green blocking) operation.
@@ -41,6 +42,7 @@ internal static unsafe class SocketPatch
             ToGreenSocket(nameof(Socket.Receive), [s_list]),
             ToGreenSocket(nameof(Socket.Receive), [s_list, s_flags]),
             ToGreenSocket(nameof(Socket.Send), [s_roSpan, s_flags, s_err], static o => IoPatchSeam.Send = (delegate*<Socket, ReadOnlySpan<byte>, SocketFlags, out SocketError, int>)o),
+            ToGreenSocket(nameof(Socket.Send), [s_list, s_flags, s_err], static o => IoPatchSeam.SendList = (delegate*<Socket, IList<ArraySegment<byte>>, SocketFlags, out SocketError, int>)o),
             ToGreenSocket(nameof(Socket.Send), [s_bytes]),
             ToGreenSocket(nameof(Socket.Send), [s_bytes, s_flags]),
             ToGreenSocket(nameof(Socket.Send), [s_bytes, s_int, s_flags]),
@@ -60,6 +62,13 @@ internal static unsafe class SocketPatch
             ToGreenSocket(nameof(Socket.ReceiveFrom), [s_bytes, s_int, s_flags, s_epRef]),
             ToGreenSocket(nameof(Socket.ReceiveFrom), [s_bytes, s_int, s_int, s_flags, s_epRef]),
             ToGreenSocket(nameof(Socket.ReceiveFrom), [s_span, s_epRef]),
+            ToGreenSocket(nameof(Socket.ReceiveFrom), [s_span, s_flags, typeof(SocketAddress)],
+                static o => IoPatchSeam.ReceiveFromAddress = (delegate*<Socket, Span<byte>, SocketFlags, SocketAddress, int>)o),
+            ToGreenSocket(nameof(Socket.SendTo), [s_roSpan, s_flags, typeof(SocketAddress)],
+                static o => IoPatchSeam.SendToAddress = (delegate*<Socket, ReadOnlySpan<byte>, SocketFlags, SocketAddress, int>)o),
+            ToGreenSocket(nameof(Socket.ReceiveMessageFrom), [s_span, s_flagsRef, s_epRef, s_pktInfoOut],
+                static o => IoPatchSeam.ReceiveMessageFrom = (delegate*<Socket, Span<byte>, ref SocketFlags, ref EndPoint, out IPPacketInformation, int>)o),
+            ToGreenSocket(nameof(Socket.ReceiveMessageFrom), [s_bytes, s_int, s_int, s_flagsRef, s_epRef, s_pktInfoOut]),
             ToGreenSocket(nameof(Socket.SendTo), [s_roSpan, s_flags, s_ep], static o => IoPatchSeam.SendTo = (delegate*<Socket, ReadOnlySpan<byte>, SocketFlags, EndPoint, int>)o),
             ToGreenSocket(nameof(Socket.SendTo), [s_bytes, s_ep]),
             ToGreenSocket(nameof(Socket.SendTo), [s_bytes, s_flags, s_ep]),
@@ -89,7 +98,7 @@ internal static unsafe class SocketPatch
         prepare: Warm);
 
     public static readonly PatchTable SelectTable = new("select",
-        "GreenSocket.Poll parks on the hub's poller (SelectError: tpool); Select runs on a tpool thread while the green caller waits greenly",
+        "GreenSocket.Poll parks on the hub's poller (SelectError: tpool); Select of one socket for reading or writing is that Poll, any other Select runs on a tpool thread while the green caller waits greenly",
         [
             ToGreenSocket(nameof(Socket.Poll), [s_int, typeof(SelectMode)], static o => IoPatchSeam.Poll = (delegate*<Socket, int, SelectMode, bool>)o),
             ToGreenSocket(nameof(Socket.Poll), [typeof(TimeSpan), typeof(SelectMode)]),
