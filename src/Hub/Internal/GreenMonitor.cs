@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Evergreen.Internal;
 
 /// <summary>
@@ -21,28 +23,42 @@ internal static class GreenMonitor
     public static bool AnyEnterWaiters => Volatile.Read(ref s_enterWaiting) > 0;
 
     /// <summary>
-    /// Native threads inside the runtime's Monitor.Wait. It releases the lock inside the runtime, where no Exit hook
-    /// runs, and no hook runs between that release and the wait, so no wake can be timed to it: while one is in progress,
-    /// green lock waiters also look again on a backstop (1 ms, doubling to 50 ms). Without it a green thread blocked on
-    /// a lock a pool thread gave up in Monitor.Wait slept until that Wait timed out (for ever, untimed), while the pool
-    /// thread waited for the green thread's Pulse. The cost, while any native Monitor.Wait is in progress (a pool thread in
-    /// ManualResetEventSlim.Wait or Task.Wait): a green thread blocked on a contended lock wakes to try again, about 20
-    /// times a second once the backstop has grown.
+    /// Native threads inside the runtime's Monitor.Wait, in all and per object. The runtime releases the lock inside
+    /// Wait, where no Exit hook runs, and no hook runs between that release and the wait, so no wake can be timed to it:
+    /// while one is in progress on an object, green threads waiting for that object's lock also look again on a backstop
+    /// (1 ms, doubling to 50 ms). Without it a green thread blocked on a lock a pool thread gave up in Monitor.Wait slept
+    /// until that Wait timed out (for ever, untimed), while the pool thread waited for the green thread's Pulse
+    /// (diff-p1-pool-wait-releases-lock). The cost: a green thread blocked on a lock that a native thread waits on wakes to
+    /// try again, about 20 times a second once the backstop has grown; waiters of other locks pay one counter read.
     /// </summary>
     private static int s_nativeCondWaits;
+
+    private static readonly ConditionalWeakTable<object, StrongBox<int>> s_nativeCondWaitsOn = new();
 
     private static readonly long FirstBackstopTicks = Hub.ToTicks(TimeSpan.FromMilliseconds(1));
     private static readonly long MaxBackstopTicks = Hub.ToTicks(TimeSpan.FromMilliseconds(50));
 
-    /// <summary>A native thread is about to wait in the runtime's Monitor.Wait on <paramref name="obj"/>; pair with <see cref="NativeWaitEnded"/>.</summary>
+    /// <summary>
+    /// A native thread is about to wait in the runtime's Monitor.Wait on <paramref name="obj"/>; pair with
+    /// <see cref="NativeWaitEnded"/>. Counted before the wake it posts, so a green waiter woken by it (or parking after it)
+    /// sees the count and takes the backstop.
+    /// </summary>
     public static void NativeWaitBegins(object obj)
     {
+        Interlocked.Increment(ref s_nativeCondWaitsOn.GetValue(obj, static _ => new StrongBox<int>()).Value);
         Interlocked.Increment(ref s_nativeCondWaits);
         if (AnyEnterWaiters) Released(obj); // the lock is released after this; the waiter's retry falls on the backstop
     }
 
-    /// <summary>The native thread's Monitor.Wait has returned (and re-acquired the lock).</summary>
-    public static void NativeWaitEnded() => Interlocked.Decrement(ref s_nativeCondWaits);
+    /// <summary>The native thread's Monitor.Wait on <paramref name="obj"/> has returned (and re-acquired the lock).</summary>
+    public static void NativeWaitEnded(object obj)
+    {
+        Interlocked.Decrement(ref s_nativeCondWaits);
+        if (s_nativeCondWaitsOn.TryGetValue(obj, out var count)) Interlocked.Decrement(ref count.Value);
+    }
+
+    private static bool NativeThreadWaitsOn(object obj) =>
+        Volatile.Read(ref s_nativeCondWaits) > 0 && s_nativeCondWaitsOn.TryGetValue(obj, out var count) && Volatile.Read(ref count.Value) > 0;
 
     /// <summary>
     /// Acquires <paramref name="obj"/>'s lock for the calling green thread, parking greenly while another thread holds
@@ -78,7 +94,7 @@ internal static class GreenMonitor
                     if (left <= 0) return false;
                 }
 
-                if (Volatile.Read(ref s_nativeCondWaits) > 0)
+                if (NativeThreadWaitsOn(obj))
                 {
                     left = left < 0 ? backstop : Math.Min(left, backstop);
                     backstop = Math.Min(backstop * 2, MaxBackstopTicks);

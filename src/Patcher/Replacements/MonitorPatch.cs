@@ -108,7 +108,7 @@ internal static unsafe class MonitorPatch
         }
         finally
         {
-            GreenMonitor.NativeWaitEnded();
+            GreenMonitor.NativeWaitEnded(obj);
         }
     }
 
