@@ -35,10 +35,14 @@ public sealed partial class Hub
     internal static bool IsAdoptedThread(Thread thread) => s_byThread.TryGetValue(thread, out _);
 
     /// <summary>
-    /// True while <paramref name="thread"/> is a green thread parked in a green wait (sleep, lock, Monitor.Wait, handle,
-    /// join, I/O), not runnable or running; any caller, read racily off the baton, as the thread dump does.
+    /// True while <paramref name="thread"/> is a green thread parked in a wait .NET calls WaitSleepJoin (sleep, lock,
+    /// Monitor.Wait, handle, join, the green primitives), not runnable or running; any caller, read racily off the baton,
+    /// as the thread dump does. A thread parked for a socket or fd, or for a call run on another OS thread (tpool, a thread
+    /// start), is not: a plain thread blocked in that system call reads as Running.
     /// </summary>
-    internal static bool IsParkedGreen(Thread thread) => s_byThread.TryGetValue(thread, out var g) && Volatile.Read(ref g.Blocked);
+    internal static bool IsParkedInManagedWait(Thread thread) =>
+        s_byThread.TryGetValue(thread, out var g) && Volatile.Read(ref g.Blocked) &&
+        (g.WaitKind & ~Internal.WaitKind.Timed) is not (Internal.WaitKind.Socket or Internal.WaitKind.Fd or Internal.WaitKind.Native);
 
     private void Interrupt(GreenThread g)
     {

@@ -427,7 +427,9 @@ internal static partial class Scenarios
     {
         var waiters = Enumerable.Range(0, count).Select(_ => new Thread(() => { handle.WaitOne(); onWoken(); }) { IsBackground = true }).ToList();
         waiters.ForEach(t => t.Start());
-        Thread.Sleep(50); // no signal says "now blocked in the kernel wait"; 50 ms is ample for 5 threads on 2 cores
+        // Blocked in the wait: .NET sets WaitSleepJoin once the waiter is registered with the handle (the managed wait
+        // subsystem does it under its lock), the patch once the green thread is parked on it.
+        while (waiters.Any(t => (t.ThreadState & System.Threading.ThreadState.WaitSleepJoin) == 0)) Thread.Sleep(1);
         return waiters;
     }
 
@@ -487,9 +489,11 @@ internal static partial class Scenarios
             new(() => all = P1Result(() => WaitHandle.WaitAll([never, ev], 150))),
             new(() => semaphore = P1Result(() => sem.WaitOne(150))),
         };
+        var forever = new Thread(() => ev.WaitOne()) { IsBackground = true }; // left waiting when the process ends
+        waiters.Add(forever);
         waiters.ForEach(t => t.Start());
-        new Thread(() => ev.WaitOne()) { IsBackground = true }.Start(); // left waiting when the process ends
-        Thread.Sleep(50); // the waits have begun
+        while (waiters.Any(t => (t.ThreadState & System.Threading.ThreadState.WaitSleepJoin) == 0)) Thread.Sleep(1); // the waits have begun
+        waiters.Remove(forever);
         ev.Dispose();
         sem.Dispose();
         waiters.ForEach(t => t.Join());
@@ -509,7 +513,7 @@ internal static partial class Scenarios
             second = P1Result(() => { Thread.Sleep(1000); return "slept"; });
         });
         waiter.Start();
-        Thread.Sleep(50); // blocked in WaitOne by now
+        while ((waiter.ThreadState & System.Threading.ThreadState.WaitSleepJoin) == 0) Thread.Sleep(1); // blocked in WaitOne
         auto.Set();
         waiter.Interrupt();
         waiter.Join();

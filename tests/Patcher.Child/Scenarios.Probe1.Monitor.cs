@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Net.Sockets;
 
 // Probe 1, Monitor and friends: the lock re-taken after a timed-out Wait, Pulse waking exactly one, semaphore counts,
 // timed lock and join cycles that back off, thread names (dispatched by RunProbe1 in Scenarios.Probe1.cs).
@@ -209,6 +210,20 @@ internal static partial class Scenarios
 
         l.Exit();
         Monitor.Exit(holder);
+
+        // Blocked in a system call (a socket receive) is not a managed wait: Running in .NET, and so patched, where the
+        // green thread is parked on the hub's poller.
+        var listener = Listen();
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        client.Connect(listener.LocalEndpoint);
+        using var accepted = listener.AcceptSocket();
+        listener.Stop();
+        var reader = new Thread(() => client.Receive(new byte[1])) { IsBackground = true };
+        reader.Start();
+        Thread.Sleep(50); // the receive has blocked by now; Running either way if it has not
+        Observe($"socket Receive: {reader.ThreadState}");
+        accepted.Send("x"u8);
+        reader.Join();
     }
 
     private static async Task P1AwaitThenLog(TaskCompletionSource tcs, List<string> log)

@@ -531,80 +531,83 @@ internal static partial class Scenarios
         Observe(result);
     }
 
-    /// <summary>A thread blocked in Accept while another thread stops the listener: the exception it ends with.</summary>
+    /// <summary>
+    /// Runs <paramref name="attempt"/> (a thread blocks in a socket call, another closes the socket under it after a
+    /// moment) until the close came while the call was blocked: a close that came first (a thread slow to start, on a
+    /// loaded machine) ends it with ObjectDisposedException in both runs, and is tried again with fresh sockets.
+    /// </summary>
+    private static string WhileBlocked(Func<string> attempt)
+    {
+        string outcome = "";
+        for (int i = 0; i < 5 && (outcome = attempt()) == "ObjectDisposedException"; i++) { }
+        return outcome;
+    }
+
+    /// <summary>Starts <paramref name="blocking"/> on a thread, lets it block, runs <paramref name="close"/>, and returns how the call ended.</summary>
+    private static string CloseUnder(Func<string> blocking, Action close)
+    {
+        string outcome = "";
+        var t = new Thread(() =>
+        {
+            try { outcome = blocking(); }
+            catch (SocketException e) { outcome = $"SocketException {e.SocketErrorCode}"; }
+            catch (IOException e) { outcome = $"IOException({(e.InnerException as SocketException)?.SocketErrorCode})"; }
+            catch (ObjectDisposedException) { outcome = "ObjectDisposedException"; }
+        });
+        t.Start();
+        Thread.Sleep(50); // the call has blocked by now, both ways; when it has not, WhileBlocked tries again
+        close();
+        t.Join();
+        return outcome;
+    }
+
+    /// <summary>A thread blocked in Accept while another stops the listener (TcpListener) or closes the socket.</summary>
     private static void DiffP2AcceptListenerClosed()
     {
-        var listener = Listen();
-        string outcome = "";
-        using var blocked = new ManualResetEvent(false);
-        var acceptor = new Thread(() =>
+        Observe("Accept when the listener stops: " + WhileBlocked(() =>
         {
-            blocked.Set();
-            try { listener.AcceptSocket(); outcome = "accepted"; }
-            catch (SocketException e) { outcome = $"SocketException {e.SocketErrorCode}"; }
-            catch (ObjectDisposedException) { outcome = "ObjectDisposedException"; }
-        });
-        acceptor.Start();
-        blocked.WaitOne();
-        Thread.Sleep(50); // the acceptor is inside Accept by now (both ways)
-        listener.Stop();
-        acceptor.Join();
-        Observe($"Accept when the listener stops: {outcome}");
-        var raw = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        raw.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        raw.Listen();
-        var acceptor2 = new Thread(() =>
+            var listener = Listen();
+            return CloseUnder(() => { listener.AcceptSocket(); return "accepted"; }, listener.Stop);
+        }));
+        Observe("Socket.Accept when the socket is closed: " + WhileBlocked(() =>
         {
-            try { raw.Accept(); outcome = "accepted"; }
-            catch (SocketException e) { outcome = $"SocketException {e.SocketErrorCode}"; }
-            catch (ObjectDisposedException) { outcome = "ObjectDisposedException"; }
-        });
-        acceptor2.Start();
-        Thread.Sleep(50);
-        raw.Close();
-        acceptor2.Join();
-        Observe($"Socket.Accept when the socket is closed: {outcome}");
+            var raw = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            raw.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            raw.Listen();
+            return CloseUnder(() => { raw.Accept(); return "accepted"; }, raw.Close);
+        }));
     }
 
     /// <summary>A thread blocked in Receive (socket and stream) while another closes the socket.</summary>
     private static void DiffP2ReceiveSocketClosed()
     {
-        var listener = Listen();
-        var client = new TcpClient();
-        client.Connect((IPEndPoint)listener.LocalEndpoint);
-        using var accepted = listener.AcceptSocket();
-        listener.Stop();
-        string outcome = "";
-        var reader = new Thread(() =>
+        Observe("Socket.Receive when closed: " + WhileBlocked(() =>
         {
-            try { int n = client.Client.Receive(new byte[10]); outcome = $"returned {n}"; }
-            catch (SocketException e) { outcome = $"SocketException {e.SocketErrorCode}"; }
-            catch (ObjectDisposedException) { outcome = "ObjectDisposedException"; }
-        });
-        reader.Start();
-        Thread.Sleep(50);
-        client.Client.Close();
-        reader.Join();
-        Observe($"Socket.Receive when closed: {outcome}");
-        var client2 = new TcpClient();
-        var l2 = Listen();
-        client2.Connect((IPEndPoint)l2.LocalEndpoint);
-        using var accepted2 = l2.AcceptSocket();
-        l2.Stop();
-        var stream = client2.GetStream();
-        var reader2 = new Thread(() =>
+            var (client, accepted) = ConnectedPair();
+            using (accepted)
+                return CloseUnder(() => $"returned {client.Client.Receive(new byte[10])}", client.Client.Close);
+        }));
+        string outcome = WhileBlocked(() =>
         {
-            try { int n = stream.Read(new byte[10]); outcome = $"returned {n}"; }
-            catch (IOException e) { outcome = $"IOException({(e.InnerException as SocketException)?.SocketErrorCode})"; }
-            catch (ObjectDisposedException) { outcome = "ObjectDisposedException"; }
+            var (client, accepted) = ConnectedPair();
+            var stream = client.GetStream();
+            using (accepted)
+                return CloseUnder(() => $"returned {stream.Read(new byte[10])}", client.Close);
         });
-        reader2.Start();
-        Thread.Sleep(50);
-        client2.Close();
-        reader2.Join();
         // Racy unpatched: NetworkStream.Dispose shuts the socket down (the read may see EOF) and then closes it (the
         // read may see the close first).
         Observe($"NetworkStream.Read when the TcpClient closes: EOF or aborted {outcome is "returned 0" or "IOException(ConnectionAborted)"}");
+    }
+
+    /// <summary>A TcpClient connected to a listener of its own, and the accepted end (the listener is stopped).</summary>
+    private static (TcpClient Client, Socket Accepted) ConnectedPair()
+    {
+        var listener = Listen();
+        var client = new TcpClient();
+        client.Connect((IPEndPoint)listener.LocalEndpoint);
+        var accepted = listener.AcceptSocket();
+        listener.Stop();
+        return (client, accepted);
     }
 
     /// <summary>30 threads each read their own anonymous pipe; the writers write only once all readers started.</summary>
@@ -1342,24 +1345,16 @@ internal static partial class Scenarios
     /// <summary>A thread blocked in Send (the peer never reads) while another thread closes the socket.</summary>
     private static void DiffP2CloseBlockedSend()
     {
-        var listener = Listen();
-        var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { SendBufferSize = 16 * 1024 };
-        client.Connect(listener.LocalEndpoint);
-        using var accepted = listener.AcceptSocket();
-        accepted.ReceiveBufferSize = 16 * 1024;
-        listener.Stop();
-        string outcome = "";
-        var writer = new Thread(() =>
+        Observe("Send when closed meanwhile: " + WhileBlocked(() =>
         {
-            try { client.Send(new byte[8 * 1024 * 1024]); outcome = "sent"; }
-            catch (SocketException e) { outcome = $"SocketException {e.SocketErrorCode}"; }
-            catch (ObjectDisposedException) { outcome = "ObjectDisposedException"; }
-        });
-        writer.Start();
-        Thread.Sleep(50); // the writer is blocked in Send by now (both ways)
-        client.Close();
-        writer.Join();
-        Observe($"Send when closed meanwhile: {outcome}");
+            var listener = Listen();
+            var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { SendBufferSize = 16 * 1024 };
+            client.Connect(listener.LocalEndpoint);
+            using var accepted = listener.AcceptSocket();
+            accepted.ReceiveBufferSize = 16 * 1024;
+            listener.Stop();
+            return CloseUnder(() => { client.Send(new byte[8 * 1024 * 1024]); return "sent"; }, client.Close);
+        }));
     }
 
     /// <summary>5 plain threads each download and upload 2 MB through HttpClient against an HttpListener.</summary>

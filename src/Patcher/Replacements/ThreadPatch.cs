@@ -178,7 +178,7 @@ internal static unsafe class ThreadPatch
     internal static ThreadState GetThreadState(Thread thread)
     {
         var state = ((delegate*<Thread, ThreadState>)ThreadStateRow.Original)(thread);
-        return Hub.IsParkedGreen(thread) ? state | ThreadState.WaitSleepJoin : state;
+        return Hub.IsParkedInManagedWait(thread) ? state | ThreadState.WaitSleepJoin : state;
     }
 
     internal static bool Yield()
