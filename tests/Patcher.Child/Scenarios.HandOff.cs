@@ -16,6 +16,7 @@ internal static partial class Scenarios
             case "diff-wh-pool-auto-semaphore": DiffWhPoolAutoSemaphore(); return true;
             case "diff-wh-pool-waitany-waitall": DiffWhPoolWaitAnyWaitAll(); return true;
             case "diff-wh-pool-set-then-interrupt": DiffWhPoolSetThenInterrupt(); return true;
+            case "diff-wh-pool-interrupt-then-pulse": DiffWhPoolInterruptThenPulse(); return true;
             default: return false;
         }
     }
@@ -207,5 +208,30 @@ internal static partial class Scenarios
         });
         waiter.Join();
         Observe($"WaitOne: {first}; next wait: {second}; event still set: {auto.WaitOne(0)}");
+    }
+
+    /// <summary>
+    /// A thread-pool thread interrupts the thread blocked on a ManualResetEvent and then pulses the event (Set+Reset):
+    /// the wait ends by the interrupt, and the event is left reset — the interrupted waiter takes nothing with it and
+    /// puts nothing back.
+    /// </summary>
+    private static void DiffWhPoolInterruptThenPulse()
+    {
+        using var manual = new ManualResetEvent(false);
+        using var pulsed = new ManualResetEvent(false);
+        string result = "?";
+        var waiter = new Thread(() => result = P1Result(() => manual.WaitOne()));
+        waiter.Start();
+        Thread.Sleep(50); // blocked in WaitOne by now
+        ThreadPool.QueueUserWorkItem(_ =>
+        {
+            waiter.Interrupt();
+            manual.Set();
+            manual.Reset();
+            pulsed.Set();
+        });
+        pulsed.WaitOne();
+        waiter.Join();
+        Observe($"WaitOne: {result}; event set afterwards: {manual.WaitOne(0)}");
     }
 }

@@ -125,6 +125,7 @@ public class DifferentialTests(ITestOutputHelper output)
     [InlineData("diff-wh-pool-auto-semaphore")]
     [InlineData("diff-wh-pool-waitany-waitall")]
     [InlineData("diff-wh-pool-set-then-interrupt")]
+    [InlineData("diff-wh-pool-interrupt-then-pulse")]
     [InlineData("diff-p1-dispose-while-waiting")]
     [InlineData("diff-p1-blocked-thread-state")]
     [InlineData("diff-p1-wait-reacquires")]

@@ -197,7 +197,8 @@ internal static unsafe class WaitHandlePatch
 
     /// <summary>
     /// Undoes a try a signaller made for a green waiter whose wait then ended by an exception: the signal goes back to the
-    /// handle, and through the patched Set/Release to its next waiter.
+    /// handle, and through the patched Set/Release to its next waiter. A ManualResetEvent's try took nothing, so nothing goes back
+    /// (a Set there would undo a Reset the signaller made since).
     /// </summary>
     private static void GiveBack(WaitHandle handle)
     {
@@ -205,6 +206,8 @@ internal static unsafe class WaitHandlePatch
         {
             switch (handle)
             {
+                case ManualResetEvent:
+                    break;
                 case EventWaitHandle ev:
                     Set(ev);
                     break;
