@@ -75,6 +75,10 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib)]
     public static partial int gettid();
 
+    /// <summary>The OS yield: gives the CPU to another runnable thread (a green switch it is not).</summary>
+    [LibraryImport(Lib, EntryPoint = "sched_yield")]
+    public static partial int SchedYield();
+
     // directories -----------------------------------------------------------------------------
     /// <summary>Offset of <c>d_name</c> in glibc's x86-64 <c>struct dirent</c> (d_ino 8, d_off 8, d_reclen 2, d_type 1).</summary>
     public const int DirentNameOffset = 19;

@@ -70,9 +70,10 @@ internal static unsafe class WaitHandlePatch
         try
         {
             safe.DangerousAddRef(ref added); // see HoldAll
-            return GreenHandleWait.Wait(safe.DangerousGetHandle(), millisecondsTimeout, !useTrivialWaits, (self, useTrivialWaits, associatedObject, waitSource),
+            return GreenHandleWait.WaitOne(safe.DangerousGetHandle(), millisecondsTimeout, !useTrivialWaits, (self, useTrivialWaits, associatedObject, waitSource),
                 static s => ((delegate*<WaitHandle, int, bool, object?, byte, bool>)WaitOneRow.Original)(s.self, 0, s.useTrivialWaits, s.associatedObject, s.waitSource)
-                    ? 0 : GreenHandleWait.WaitTimeout, self) != GreenHandleWait.WaitTimeout;
+                    ? 0 : GreenHandleWait.WaitTimeout,
+                CanTakeFor(self) ? static (s, _) => GiveBack(s.self) : null, self) != GreenHandleWait.WaitTimeout;
         }
         finally
         {
@@ -141,8 +142,17 @@ internal static unsafe class WaitHandlePatch
         var held = HoldAll(array);
         try
         {
-            return GreenHandleWait.Wait(0, millisecondsTimeout, interruptible: true, (array, waitAll),
-                static s => ((delegate*<ReadOnlySpan<WaitHandle>, bool, int, int>)WaitMultipleRow.Original)(s.array, s.waitAll, 0), array);
+            var raw = new nint[held.Length];
+            bool takeable = true;
+            for (int i = 0; i < held.Length; i++)
+            {
+                raw[i] = held[i].DangerousGetHandle();
+                takeable &= CanTakeFor(array[i]);
+            }
+
+            return GreenHandleWait.WaitMultiple(raw, waitAll, millisecondsTimeout, (array, waitAll),
+                static s => ((delegate*<ReadOnlySpan<WaitHandle>, bool, int, int>)WaitMultipleRow.Original)(s.array, s.waitAll, 0),
+                takeable ? static (s, index) => GiveBackMultiple(s.array, s.waitAll, index) : null, array);
         }
         finally
         {
@@ -179,9 +189,49 @@ internal static unsafe class WaitHandlePatch
         return previous;
     }
 
-    /// <summary>The runtime's zero-timeout wait, done by a signaller for a green waiter (GreenHandleWait's hand-off).</summary>
-    private static bool TakeFor(WaitHandle handle) =>
-        ((delegate*<WaitHandle, int, bool, object?, byte, bool>)WaitOneRow.Original)(handle, 0, true, null, 0);
+    /// <summary>
+    /// Whether a signaller may make a green waiter's zero-timeout try for it (GreenHandleWait's hand-over): for an event
+    /// or a semaphore any thread may; a mutex would become the signaller's, and another WaitHandle's kind is unknown.
+    /// </summary>
+    private static bool CanTakeFor(WaitHandle handle) => handle is EventWaitHandle or Semaphore;
+
+    /// <summary>
+    /// Undoes a try a signaller made for a green waiter whose wait then ended by an exception: the signal goes back to the
+    /// handle, and through the patched Set/Release to its next waiter. A ManualResetEvent's try took nothing, so nothing goes back
+    /// (a Set there would undo a Reset the signaller made since).
+    /// </summary>
+    private static void GiveBack(WaitHandle handle)
+    {
+        try
+        {
+            switch (handle)
+            {
+                case ManualResetEvent:
+                    break;
+                case EventWaitHandle ev:
+                    Set(ev);
+                    break;
+                case Semaphore sem:
+                    ReleaseCore(sem, 1);
+                    break;
+            }
+        }
+        catch (Exception e) when (e is ObjectDisposedException or SemaphoreFullException)
+        {
+            // Disposed meanwhile, or released to its maximum by others: there is nowhere the signal could go.
+        }
+    }
+
+    private static void GiveBackMultiple(WaitHandle[] handles, bool waitAll, int index)
+    {
+        if (!waitAll)
+        {
+            GiveBack(handles[index]);
+            return;
+        }
+
+        foreach (var handle in handles) GiveBack(handle);
+    }
 
     internal static void ReleaseMutex(Mutex self)
     {
@@ -191,25 +241,9 @@ internal static unsafe class WaitHandlePatch
 
     private static void WakeWaiters(WaitHandle handle)
     {
-        if (!GreenHandleWait.AnyWaiters)
+        if (GreenHandleWait.AnyWaiters)
         {
-            return;
-        }
-
-        nint h = handle.SafeWaitHandle.DangerousGetHandle();
-        switch (handle)
-        {
-            // An event's or a semaphore's signal belongs to the threads already waiting for it (plain .NET: Set();Reset()
-            // releases them, the signaller's own WaitOne(0) does not take it back): hand it over, as GreenHandleWait says.
-            case EventWaitHandle ev:
-                GreenHandleWait.Signalled(h, () => TakeFor(ev), () => Set(ev)); // giving back wakes the next waiter
-                break;
-            case Semaphore sem:
-                GreenHandleWait.Signalled(h, () => TakeFor(sem), () => ReleaseCore(sem, 1));
-                break;
-            default:
-                GreenHandleWait.Signalled(h);
-                break;
+            GreenHandleWait.Signalled(handle.SafeWaitHandle.DangerousGetHandle());
         }
     }
 }
