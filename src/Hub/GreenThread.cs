@@ -25,6 +25,13 @@ public partial class GreenThread
     internal Exception? Pending;
     internal bool Interrupted;               // Thread.Interrupt not yet delivered (Hub.Interrupt)
     internal int NoInterrupt;                // > 0: waits that plain .NET does not interrupt (Hub.Interrupt)
+    internal int InterruptsPosted;           // Thread.Interrupt calls from other threads not yet applied by the hub
+
+    /// <summary>
+    /// An interrupt is on its way to this thread or pending on it; read off the baton by a native signaller, which must not
+    /// hand a signal to a waiter that an interrupt made before the signal will end (plain .NET's order).
+    /// </summary>
+    internal bool InterruptComing => Volatile.Read(ref InterruptsPosted) > 0 || Volatile.Read(ref Interrupted);
     internal HubTimer? StartTimer;
     internal bool Started;
     internal ulong[]? SavedAffinity;

@@ -26,8 +26,20 @@ public sealed partial class Hub
         if (!s_byThread.TryGetValue(thread, out var g)) return false;
         var hub = g.Hub;
         using var entry = Enter(out var self);
-        if (self != null) hub.Interrupt(g);
-        else hub.Post(() => hub.Interrupt(g));
+        if (self != null)
+        {
+            hub.Interrupt(g);
+        }
+        else
+        {
+            Interlocked.Increment(ref g.InterruptsPosted); // before the post: a signal this thread gives next must see it
+            hub.Post(() =>
+            {
+                hub.Interrupt(g);
+                Interlocked.Decrement(ref g.InterruptsPosted);
+            });
+        }
+
         return true;
     }
 

@@ -38,17 +38,22 @@ internal static partial class Scenarios
         })
         { IsBackground = true }).ToList();
         waiters.ForEach(t => t.Start());
-        Thread.Sleep(50); // as P1BlockedWaiters: no signal says "now blocked"; 50 ms is ample for 3 threads on 2 cores
+        while (waiters.Any(t => (t.ThreadState & System.Threading.ThreadState.WaitSleepJoin) == 0)) Thread.Sleep(1); // as P1BlockedWaiters
         return waiters;
     }
 
     /// <summary>How many of <paramref name="waiters"/> end within 5 s (all of them, where the signal was for all).</summary>
     private static int WhJoined(List<Thread> waiters) => waiters.Count(t => t.Join(5_000));
 
-    /// <summary>How many waiters counted themselves released 300 ms after the signal (fewer than all, where the signal was for some).</summary>
-    private static int WhReleasedAfterPause(StrongBox<int> released)
+    /// <summary>
+    /// How many waiters counted themselves released once <paramref name="expected"/> of them have (bounded at 5 s), and a
+    /// moment more for any that should not have been.
+    /// </summary>
+    private static int WhReleased(StrongBox<int> released, int expected)
     {
-        Thread.Sleep(300);
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while (Volatile.Read(ref released.Value) < expected && DateTime.UtcNow < deadline) Thread.Sleep(1);
+        Thread.Sleep(100);
         return Volatile.Read(ref released.Value);
     }
 
@@ -75,7 +80,7 @@ internal static partial class Scenarios
             var released = new StrongBox<int>();
             WhBlocked(3, () => WaitHandle.WaitAny([never, auto]), released);
             auto.Set();
-            Observe($"WaitAny(never, AutoResetEvent), Set, then the setter's WaitOne(0): {auto.WaitOne(0)}; released {WhReleasedAfterPause(released)} of 3");
+            Observe($"WaitAny(never, AutoResetEvent), Set, then the setter's WaitOne(0): {auto.WaitOne(0)}; released {WhReleased(released, 1)} of 3");
         }
     }
 
@@ -97,7 +102,7 @@ internal static partial class Scenarios
             var released = new StrongBox<int>();
             WhBlocked(3, () => WaitHandle.WaitAll([a, b, auto]) ? 1 : 0, released);
             auto.Set();
-            Observe($"WaitAll(set, set, AutoResetEvent), Set, then the setter's WaitOne(0): {auto.WaitOne(0)}; released {WhReleasedAfterPause(released)} of 3");
+            Observe($"WaitAll(set, set, AutoResetEvent), Set, then the setter's WaitOne(0): {auto.WaitOne(0)}; released {WhReleased(released, 1)} of 3");
         }
     }
 
@@ -136,7 +141,7 @@ internal static partial class Scenarios
                 done.Set();
             });
             done.WaitOne();
-            Observe($"AutoResetEvent Set from the pool, then its WaitOne(0): {took}; released {WhReleasedAfterPause(released)} of 3");
+            Observe($"AutoResetEvent Set from the pool, then its WaitOne(0): {took}; released {WhReleased(released, 1)} of 3");
         }
 
         using (var sem = new Semaphore(0, 10))
@@ -152,7 +157,7 @@ internal static partial class Scenarios
                 done.Set();
             });
             done.WaitOne();
-            Observe($"Semaphore Release(2) from the pool, then its WaitOne(0): {took}; released {WhReleasedAfterPause(released)} of 3");
+            Observe($"Semaphore Release(2) from the pool, then its WaitOne(0): {took}; released {WhReleased(released, 2)} of 3");
             done.Reset();
             ThreadPool.QueueUserWorkItem(_ =>
             {
@@ -161,7 +166,7 @@ internal static partial class Scenarios
                 done.Set();
             });
             done.WaitOne();
-            Observe($"Release(1) more from the pool, then its WaitOne(0): {took}; released {WhReleasedAfterPause(released)} of 3");
+            Observe($"Release(1) more from the pool, then its WaitOne(0): {took}; released {WhReleased(released, 3)} of 3");
         }
     }
 
@@ -199,7 +204,7 @@ internal static partial class Scenarios
             second = P1Result(() => { Thread.Sleep(1000); return "slept"; });
         });
         waiter.Start();
-        Thread.Sleep(50); // blocked in WaitOne by now
+        while ((waiter.ThreadState & System.Threading.ThreadState.WaitSleepJoin) == 0) Thread.Sleep(1); // blocked in WaitOne
         ThreadPool.QueueUserWorkItem(_ =>
         {
             auto.Set();
@@ -222,7 +227,7 @@ internal static partial class Scenarios
         string result = "?";
         var waiter = new Thread(() => result = P1Result(() => manual.WaitOne()));
         waiter.Start();
-        Thread.Sleep(50); // blocked in WaitOne by now
+        while ((waiter.ThreadState & System.Threading.ThreadState.WaitSleepJoin) == 0) Thread.Sleep(1); // blocked in WaitOne
         ThreadPool.QueueUserWorkItem(_ =>
         {
             waiter.Interrupt();

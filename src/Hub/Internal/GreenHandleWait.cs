@@ -66,6 +66,9 @@ internal static class GreenHandleWait
         /// <summary>Whether a signaller may make this waiter's try for it (not with a mutex, nor after the try threw).</summary>
         public bool Takeable;
 
+        /// <summary>The waiting green thread, if Thread.Interrupt ends its wait (null: an uninterruptible wait).</summary>
+        public GreenThread? InterruptibleOwner;
+
         /// <summary>What a signaller's try returned for this waiter, or <see cref="WaitTimeout"/>: none yet.</summary>
         public int Granted = WaitTimeout;
 
@@ -118,6 +121,7 @@ internal static class GreenHandleWait
         Interlocked.Increment(ref s_waiting);
         hub.BeginExternalWait(); // the signaller may be a native thread the hub cannot see
         if (!interruptible) self.NoInterrupt++;
+        else waiter.InterruptibleOwner = self;
         bool queued = false; // on the registry, or granted and not yet settled
         try
         {
@@ -279,7 +283,8 @@ internal static class GreenHandleWait
             for (int i = 0; i < queue.Count;)
             {
                 var waiter = queue[i];
-                if (!waiter.Takeable)
+                // An interrupt given before this signal ends that wait first (plain .NET's order): not handed to it.
+                if (!waiter.Takeable || waiter.InterruptibleOwner is { InterruptComing: true })
                 {
                     i++;
                     continue;
