@@ -946,8 +946,8 @@ internal static partial class Scenarios
     /// client thread talks to them in turn, forth and back (a select loop per connection, as ported C code does).
     /// </summary>
     /// <remarks>
-    /// withControl (diff-p2-select-two-per-connection) is a known divergence, not listed in DifferentialTests: a Select of
-    /// two sockets still runs on a tpool thread, so 20 waiting loops leave none for the 21st and the program hangs.
+    /// withControl (diff-p2-select-two-per-connection): each loop selects over two sockets, its connection and a control
+    /// socket; when such a Select ran on a tpool thread, 20 waiting loops left none for the 21st and the program hung.
     /// </remarks>
     private static void DiffP2SelectPerConnection(bool withControl = false)
     {
@@ -1467,9 +1467,9 @@ internal static partial class Scenarios
     }
 
     /// <summary>
-    /// One thread blocked in Receive while another polls the same socket for reading with a timeout (a health check).
-    /// A known divergence, not listed in DifferentialTests: patched, the Poll is a second read waiter and throws
-    /// InvalidOperationException (the one-waiter guard); unpatched it waits and sees the data.
+    /// One thread blocked in Receive while another polls the same socket for reading with a timeout (a health check):
+    /// unpatched the poll waits and sees the data; patched it once counted as a second reader and threw
+    /// InvalidOperationException (the one-waiter guard).
     /// </summary>
     private static void DiffP2PollBesideReceive()
     {

@@ -155,6 +155,7 @@ public class DifferentialTests(ITestOutputHelper output)
     [InlineData("diff-p2-acceptors-share-listener")]
     [InlineData("diff-p2-udp-receivers-share-socket")]
     [InlineData("diff-p2-select-per-connection")]
+    [InlineData("diff-p2-select-two-per-connection")]
     [InlineData("diff-p2-stdin-readline")]
     [InlineData("diff-p2-webclient-webrequest")]
     [InlineData("diff-p2-websocket")]
@@ -166,6 +167,7 @@ public class DifferentialTests(ITestOutputHelper output)
     [InlineData("diff-p2-http-big-bodies")]
     [InlineData("diff-p2-receivefrom-socketaddress")]
     [InlineData("diff-p2-gather-send-error-code")]
+    [InlineData("diff-p2-poll-beside-receive")]
     public void SameResultPatchedAndUnpatched(string name)
     {
         var plain = ChildProcess.Run(PatchScenarioTests.ChildDll, name, ("EVERGREEN_NO_PATCH", "1"));
