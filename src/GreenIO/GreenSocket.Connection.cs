@@ -403,10 +403,13 @@ public static unsafe partial class GreenSocket
     }
 
     /// <summary>
-    /// Allows (or forbids again, the default) several green threads to wait to read, or to write,
-    /// <paramref name="s"/> at the same time (eventlet's <c>hub_prevent_multiple_readers(False)</c>). When allowed,
-    /// every waiter retries whenever the socket becomes ready and those that find nothing wait again. Accept on a
-    /// listener and the waits of a datagram socket are shared this way without it (each waiter gets a whole unit).
+    /// Allows (or forbids again) several green threads to wait to read, or to write, <paramref name="s"/> at the same time
+    /// (eventlet's <c>hub_prevent_multiple_readers(False)</c>). Forbidden by default when GreenSocket is called directly
+    /// (a second waiter gets <see cref="InvalidOperationException"/>); allowed by default under <c>Patcher.MonkeyPatch</c>,
+    /// where the BCL's sockets let several threads block on one socket. When allowed, the first waiter parks on the hub and
+    /// the others queue behind it; whenever it wakes every waiter retries in arrival order and those that find the socket
+    /// not ready wait again. Accept on a listener and the waits of a datagram socket are shared this way without it (each
+    /// waiter gets a whole unit); Poll and Select never count as waiters.
     /// </summary>
     public static void AllowConcurrentWaiters(Socket s, bool allow)
     {

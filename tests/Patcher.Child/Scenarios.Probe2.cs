@@ -1246,9 +1246,9 @@ internal static partial class Scenarios
     }
 
     /// <summary>
-    /// 4 threads Send 10 KB messages to one TCP socket at once while the peer reads 4 MB (a slow client's buffer fills).
-    /// A known divergence, not listed in DifferentialTests: patched, a second writer waiting on the full socket gets
-    /// InvalidOperationException ("Second simultaneous write", eventlet's one-waiter guard), where .NET lets it wait.
+    /// 4 threads Send 10 KB messages to one TCP socket at once while the peer reads 4 MB (a slow client's buffer fills):
+    /// .NET lets every writer wait on the full socket; patched, the second waiting writer once got
+    /// InvalidOperationException ("Second simultaneous write", eventlet's one-waiter guard).
     /// </summary>
     private static void DiffP2WritersShareStream()
     {

@@ -95,7 +95,8 @@ internal static unsafe class SocketPatch
             ToGreenDns(nameof(System.Net.Dns.GetHostEntry), [typeof(IPAddress)],
                 static o => IoPatchSeam.GetHostEntryByAddress = (delegate*<IPAddress, IPHostEntry>)o),
         ],
-        prepare: Warm);
+        prepare: Warm,
+        connect: static () => IoPatchSeam.SharedWaiters = true);
 
     public static readonly PatchTable SelectTable = new("select",
         "GreenSocket.Poll and Select park on the hub's poller, watching every socket they list (beside any thread blocked in Receive or Send on it), and then ask the native call, without waiting, which are ready",
