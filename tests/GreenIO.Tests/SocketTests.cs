@@ -744,4 +744,28 @@ public class SocketTests
             foreach (var x in new[] { a, a2, b, b2, c, c2 }) GreenSocket.Close(x);
         });
     }
+
+    [Fact]
+    public void A_socket_closed_under_Poll_or_Select_is_reported_ready_as_by_dotnet()
+    {
+        Hub.Run(() =>
+        {
+            var (a, a2) = Loopback.Pair();
+            var (b, b2) = Loopback.Pair();
+            var read = new List<Socket> { a, b };
+            var error = new List<Socket> { a };
+            var selector = Green.Spawn(() => GreenSocket.Select(read, null, error, 5_000_000));
+            Loopback.UntilWatched(a);
+            GreenSocket.Close(a);
+            selector.Wait();
+            Assert.Equal(new[] { a }, read);
+            Assert.Equal(new[] { a }, error); // TCP: .NET's close resets the connection, an error for select
+            Assert.Throws<ObjectDisposedException>(() => GreenSocket.Select(new List<Socket> { a, b }, null, null, 1000));
+            var poller = Green.Spawn(() => GreenSocket.Poll(b, 5_000_000, SelectMode.SelectRead));
+            Loopback.UntilWatched(b);
+            GreenSocket.Close(b);
+            Assert.True(poller.Wait());
+            foreach (var x in new[] { a2, b2 }) GreenSocket.Close(x);
+        });
+    }
 }

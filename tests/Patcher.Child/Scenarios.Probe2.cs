@@ -50,6 +50,7 @@ internal static partial class Scenarios
             case "diff-p2-receivefrom-socketaddress": DiffP2ReceiveFromSocketAddress(); return true;
             case "diff-p2-gather-send-error-code": DiffP2GatherSendErrorCode(); return true;
             case "diff-p2-poll-beside-receive": DiffP2PollBesideReceive(); return true;
+            case "diff-p2-select-closed-during": DiffP2SelectClosedDuring(); return true;
             case "diff-p2-shutdown-unblocks": DiffP2ShutdownUnblocks(); return true;
             case "diff-p2-console-flood": DiffP2ConsoleFlood(); return true;
             case "diff-p2-ssl-shapes": DiffP2SslShapes(); return true;
@@ -1494,5 +1495,46 @@ internal static partial class Scenarios
         sender.Join();
         reader.Join();
         Observe($"{polled}; reader got {received}");
+    }
+
+    /// <summary>
+    /// Another thread closes a socket while a Select (TCP and UDP sockets, read and error lists) and a Poll wait on it:
+    /// .NET reports the closed socket ready (readable; an error too for TCP, whose close resets the connection).
+    /// </summary>
+    private static void DiffP2SelectClosedDuring()
+    {
+        var listener = Listen();
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        client.Connect(listener.LocalEndpoint);
+        var accepted = listener.AcceptSocket();
+        listener.Stop();
+        using var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        udp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        var closer = new Thread(() =>
+        {
+            Thread.Sleep(100);
+            accepted.Dispose();
+        });
+        closer.Start();
+        var read = new List<Socket> { accepted, udp };
+        var error = new List<Socket> { accepted, udp };
+        Socket.Select(read, null, error, 5_000_000);
+        closer.Join();
+        string Names(List<Socket> l) => string.Join(",", l.Select(x => x == udp ? "udp" : "tcp"));
+        Observe($"select: read {Names(read)}; error {Names(error)}");
+        string again;
+        try { Socket.Select(new List<Socket> { accepted, udp }, null, null, 1000); again = "no exception"; }
+        catch (ObjectDisposedException) { again = "ObjectDisposedException"; }
+        Observe($"select of the closed socket: {again}");
+        var udp2 = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        udp2.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        var closer2 = new Thread(() =>
+        {
+            Thread.Sleep(100);
+            udp2.Dispose();
+        });
+        closer2.Start();
+        Observe($"poll(read) of a UDP socket closed meanwhile: {udp2.Poll(5_000_000, SelectMode.SelectRead)}");
+        closer2.Join();
     }
 }

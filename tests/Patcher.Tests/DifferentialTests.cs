@@ -169,6 +169,7 @@ public class DifferentialTests(ITestOutputHelper output)
     [InlineData("diff-p2-gather-send-error-code")]
     [InlineData("diff-p2-poll-beside-receive")]
     [InlineData("diff-p2-writers-share-stream")]
+    [InlineData("diff-p2-select-closed-during")]
     public void SameResultPatchedAndUnpatched(string name)
     {
         var plain = ChildProcess.Run(PatchScenarioTests.ChildDll, name, ("EVERGREEN_NO_PATCH", "1"));
