@@ -4,7 +4,10 @@ namespace Evergreen;
 
 public sealed partial class Hub
 {
-    /// <summary>Waiters on one file descriptor: at most one reader and one writer (eventlet's guard).</summary>
+    /// <summary>
+    /// Waiters on one file descriptor: at most one reader and one writer (eventlet's guard; GreenSocket queues any more
+    /// behind them), and any number of watchers (<see cref="WaitAnyFd"/>).
+    /// </summary>
     private sealed class FdState
     {
         public GreenThread? Reader, Writer;
@@ -146,8 +149,15 @@ public sealed partial class Hub
             self.NoInterrupt--;
             _fdWaiters--;
             if (timer != null) CancelTimer(timer);
-            foreach (var st in states) st.Watchers!.RemoveAll(w => w.Thread == self && w.WaitId == id);
+            foreach (var st in states) RemoveWatch(st.Watchers!, self, id);
         }
+    }
+
+    // A plain loop: RemoveAll with a capturing lambda would allocate a closure on every Poll and Select.
+    private static void RemoveWatch(List<FdWatch> watchers, GreenThread self, int id)
+    {
+        for (int i = watchers.Count - 1; i >= 0; i--)
+            if (watchers[i].Thread == self && watchers[i].WaitId == id) watchers.RemoveAt(i);
     }
 
     /// <summary>
