@@ -705,7 +705,7 @@ public class SocketTests
             var poller = Green.Spawn(() => GreenSocket.Poll(c, 5_000_000, SelectMode.SelectRead));
             Loopback.UntilWatched(c);
             GreenSocket.Send(s, "!"u8);
-            Assert.True(poller.Wait()); // the poll sees the byte before the receive takes it, as a native poll woken with it
+            Assert.True(poller.Wait()); // the hub wakes watchers first: the poll sees the byte before the receive takes it
             Assert.Equal(1, reader.Wait());
             GreenSocket.Close(c);
             GreenSocket.Close(s);
