@@ -169,7 +169,7 @@ public sealed partial class Hub
         AssertBatonHolder();
         if (!_fds.Remove(fd, out var st)) return;
         _poller.Unregister(fd);
-        // Watchers check the fd again themselves (a closed socket fails that check as .NET's select fails).
+        // Watchers are woken to look again: what a closed fd means for their poll or select is theirs to say.
         if (st.Watchers is { } ws) foreach (var watch in ws) Wake(watch.Thread, watch.WaitId, PollEventsBox.Of(PollEvents.Error));
         if (wakeWith == null) return;
         if (st.Reader is { } r && r.Blocked && r.WaitId == st.ReaderWait) Throw(r, wakeWith());
@@ -211,8 +211,8 @@ public sealed partial class Hub
             if (!_fds.TryGetValue(r.Fd, out var st)) continue;
             if ((r.Events & PollEvents.Read) != 0) st.MayRead = true;
             if ((r.Events & (PollEvents.Urgent | PollEvents.Hangup | PollEvents.Error)) != 0) st.ShortReadUnproven = true;
-            // Watchers first: a poll beside a blocked receive sees the data before the receive takes it, as a
-            // native poll woken by the same arrival does (diff-p2-poll-beside-receive).
+            // Watchers first: a poll beside a blocked receive sees the data before the receive takes it. Natively the
+            // kernel wakes both and either may win (a poll that looks after the receive took the data waits on).
             if (st.Watchers is { } ws)
                 foreach (var w in ws)
                     if ((r.Events & w.Interest) != 0) Wake(w.Thread, w.WaitId, PollEventsBox.Of(r.Events));
