@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Net;
 using System.Net.Sockets;
+using Evergreen.Internal;
 using Evergreen.IO.Internal;
 
 namespace Evergreen.IO;
@@ -217,28 +218,29 @@ public static unsafe partial class GreenSocket
     // ------------------------------------------------------------------------------------------
 
     /// <summary>
-    /// Green <see cref="Socket.Poll(int, SelectMode)"/>: for <see cref="SelectMode.SelectRead"/> and
-    /// <see cref="SelectMode.SelectWrite"/> parks the green thread on the hub's poller for up to
-    /// <paramref name="microSeconds"/> (negative: forever); <see cref="SelectMode.SelectError"/> with a wait runs
-    /// the native poll on a tpool thread. Counts as a reader (writer) for the one-waiter guard.
+    /// Green <see cref="Socket.Poll(int, SelectMode)"/>: parks the green thread on the hub's poller for up to
+    /// <paramref name="microSeconds"/> (-1: forever; like .NET, whole milliseconds, so under 1000 µs does not wait) until
+    /// the socket is readable, writable, or has an error or urgent data (<see cref="SelectMode.SelectError"/>). A poll
+    /// watches the socket beside its reader and writer: it waits beside a thread blocked in Receive or Send on the same
+    /// socket, as .NET's does, and is not counted by the one-waiter guard.
     /// </summary>
-    /// <exception cref="ObjectDisposedException">The socket is closed (also when closed during the wait).</exception>
+    /// <exception cref="ObjectDisposedException">The socket was already closed (closed during the wait, it is reported ready
+    /// as by .NET: see <see cref="ReadyOnceClosed"/>).</exception>
     public static bool Poll(Socket s, int microSeconds, SelectMode mode)
     {
         ArgumentNullException.ThrowIfNull(s);
-        if (!NativeScope.GreenCaller || microSeconds == 0) return IoPatchSeam.Poll(s, microSeconds, mode);
+        if (!NativeScope.GreenCaller || WaitMs(microSeconds) == 0) return IoPatchSeam.Poll(s, microSeconds, mode);
         using var entry = Hub.Enter(out _);
         if (IoPatchSeam.Poll(s, 0, mode)) return true;
-        if (mode == SelectMode.SelectError) return Tpool.Execute(() => IoPatchSeam.Poll(s, microSeconds, mode));
         var st = StateOf(s);
-        long deadline = microSeconds < 0 ? -1 : Green.Now + Hub.ToTicks(TimeSpan.FromTicks(microSeconds * 10L));
+        ReadOnlySpan<(int, PollEvents)> fds = [(st.Fd, Interest(mode))];
+        long deadline = Deadline(microSeconds);
         while (true)
         {
-            long left = deadline < 0 ? -1 : Math.Max(0, deadline - Green.Now);
-            var err = WaitReady(s, st, mode == SelectMode.SelectRead, left, SocketError.OperationAborted);
-            // Closed meanwhile: the native poll throws ObjectDisposedException, as the BCL does.
+            bool woken = WaitAny(fds, deadline, st, "Poll");
+            if (st.Closed) return ReadyOnceClosed(s, mode);
             if (IoPatchSeam.Poll(s, 0, mode)) return true;
-            if (err == SocketError.TimedOut) return false;
+            if (!woken) return false;
         }
     }
 
@@ -251,38 +253,150 @@ public static unsafe partial class GreenSocket
     }
 
     /// <summary>
-    /// Green <see cref="Socket.Select(IList, IList, IList, int)"/>: a select of one socket for reading or writing is
-    /// <see cref="Poll(Socket, int, SelectMode)"/>'s park on the hub's poller; any other runs the native select on a
-    /// tpool thread while the green thread waits greenly (eventlet's green select does the same kind of hand-off). The
-    /// lists are filtered in place as by the BCL. If the green thread is killed meanwhile, the native select
-    /// still finishes (and edits the lists) in the background.
+    /// Green <see cref="Socket.Select(IList, IList, IList, int)"/>: parks the green thread on the hub's poller, watching
+    /// every listed socket (as <see cref="Poll(Socket, int, SelectMode)"/> watches one) for up to
+    /// <paramref name="microSeconds"/> (-1: forever; whole milliseconds, as in .NET), then leaves in each list only the
+    /// sockets that are ready, as the BCL does (all lists cleared on timeout). Holds no OS thread while it waits, and
+    /// throws what the BCL throws for empty, oversized or non-socket lists and for closed sockets.
     /// </summary>
+    /// <exception cref="ArgumentNullException">All three lists are null or empty.</exception>
+    /// <exception cref="ArgumentException">A list holds something that is not a <see cref="Socket"/>.</exception>
+    /// <exception cref="ObjectDisposedException">A listed socket was already closed (closed during the wait, it is reported
+    /// ready as by .NET: see <see cref="ReadyOnceClosed"/>).</exception>
     /// <exception cref="SocketException">The select failed.</exception>
     public static void Select(IList? checkRead, IList? checkWrite, IList? checkError, int microSeconds)
     {
-        if (!NativeScope.GreenCaller || microSeconds == 0)
+        if (!NativeScope.GreenCaller || WaitMs(microSeconds) == 0)
         {
             IoPatchSeam.Select(checkRead, checkWrite, checkError, microSeconds);
             return;
         }
         using var entry = Hub.Enter(out _);
-        // A connection's own select loop (one socket, read or write) holds no thread: on tpool each such loop held a
-        // pool thread for as long as it waited, and 20 of them left none for a 21st (diff-p2-select-per-connection).
-        if ((checkError == null || checkError.Count == 0) && OneSocket(checkRead, checkWrite) is { } one)
+        // Each round asks the native select, without waiting, on copies of the lists (so it validates them exactly as
+        // the BCL does and the lists stay whole until something is ready); a round that finds nothing parks on the hub
+        // until an edge on any of the sockets or the deadline. On tpool each waiting select held a pool thread, and 20
+        // waiting loops left none for a 21st (diff-p2-select-two-per-connection).
+        if (SelectNow(checkRead, checkWrite, checkError, afterWait: false)) return;
+        var fds = new (int, PollEvents)[Count(checkRead) + Count(checkWrite) + Count(checkError)];
+        int n = 0;
+        SocketState? first = null;
+        AddInterest(checkRead, PollEvents.Read, fds, ref n, ref first);
+        AddInterest(checkWrite, PollEvents.Write, fds, ref n, ref first);
+        AddInterest(checkError, PollEvents.Error | PollEvents.Urgent, fds, ref n, ref first);
+        long deadline = Deadline(microSeconds);
+        while (true)
         {
-            if (!Poll(one.Socket, microSeconds, one.List == checkRead ? SelectMode.SelectRead : SelectMode.SelectWrite)) one.List.Clear();
-            return;
+            bool woken = WaitAny(fds, deadline, first!, fds.Length == 1 ? "Select" : $"Select (one of {fds.Length})");
+            if (SelectNow(checkRead, checkWrite, checkError, afterWait: true)) return;
+            if (!woken)
+            {
+                checkRead?.Clear();
+                checkWrite?.Clear();
+                checkError?.Clear();
+                return;
+            }
         }
-        Tpool.Execute(() => IoPatchSeam.Select(checkRead, checkWrite, checkError, microSeconds));
     }
 
-    /// <summary>The only socket of the two lists and the list holding it, or null when they hold none, several or a non-socket.</summary>
-    private static (IList List, Socket Socket)? OneSocket(IList? a, IList? b)
+    private static int Count(IList? list) => list?.Count ?? 0;
+
+    private static void AddInterest(IList? list, PollEvents interest, (int, PollEvents)[] fds, ref int n, ref SocketState? first)
     {
-        int na = a?.Count ?? 0, nb = b?.Count ?? 0;
-        if (na + nb != 1) return null;
-        var list = na == 1 ? a! : b!;
-        return list[0] is Socket s ? (list, s) : null;
+        if (list == null) return;
+        foreach (var item in list)
+        {
+            var st = StateOf((Socket)item); // SelectNow has checked that every entry is a socket
+            first ??= st;
+            fds[n++] = (st.Fd, interest);
+        }
+    }
+
+    /// <summary>
+    /// The native select, not waiting, on copies of the lists: when any socket is ready, filters the lists in place to the
+    /// ready ones (as the BCL does) and returns true; otherwise leaves them untouched. Throws what the BCL's select throws.
+    /// <paramref name="afterWait"/>: sockets closed during the wait are not asked (the BCL would throw
+    /// ObjectDisposedException) but counted ready as .NET reports them (<see cref="ReadyOnceClosed"/>).
+    /// </summary>
+    private static bool SelectNow(IList? checkRead, IList? checkWrite, IList? checkError, bool afterWait)
+    {
+        List<object?>? closed = null;
+        List<object?>? r = Copy(checkRead, afterWait, SelectMode.SelectRead, ref closed), w = Copy(checkWrite, afterWait, SelectMode.SelectWrite, ref closed),
+            e = Copy(checkError, afterWait, SelectMode.SelectError, ref closed);
+        if (closed == null || Count(r) + Count(w) + Count(e) > 0) IoPatchSeam.Select(r, w, e, 0);
+        if (closed == null && Count(r) + Count(w) + Count(e) == 0) return false;
+        KeepReady(checkRead, r, closed, SelectMode.SelectRead);
+        KeepReady(checkWrite, w, closed, SelectMode.SelectWrite);
+        KeepReady(checkError, e, closed, SelectMode.SelectError);
+        return true;
+    }
+
+    private static List<object?>? Copy(IList? list, bool skipClosed, SelectMode mode, ref List<object?>? closed)
+    {
+        if (list == null) return null;
+        var copy = new List<object?>(list.Count);
+        foreach (var item in list)
+        {
+            if (skipClosed && item is Socket s && s_states.TryGetValue(s, out var st) && st.Closed)
+            {
+                if (ReadyOnceClosed(s, mode)) (closed ??= []).Add(s);
+                else closed ??= [];
+                continue;
+            }
+            copy.Add(item);
+        }
+        return copy;
+    }
+
+    /// <summary>
+    /// Whether .NET's blocking poll or select reports <paramref name="s"/> ready for <paramref name="mode"/> when the socket
+    /// is closed during the wait (measured on .NET 10 linux-x64: readable and writable, TCP and UDP; an error only on a
+    /// TCP socket, whose close resets the connection). The closed socket can no longer be asked.
+    /// </summary>
+    private static bool ReadyOnceClosed(Socket s, SelectMode mode) => mode != SelectMode.SelectError || s.SocketType == SocketType.Stream;
+
+    // Removes from the end, as the BCL's FilterPollList does, each entry that is not among the ready ones (nor a socket
+    // closed during the wait that counts as ready for this list).
+    private static void KeepReady(IList? list, List<object?>? ready, List<object?>? closed, SelectMode mode)
+    {
+        if (list == null) return;
+        for (int i = list.Count - 1; i >= 0; i--)
+        {
+            var item = list[i];
+            bool keep = ready!.Exists(x => ReferenceEquals(x, item)) ||
+                (closed != null && item is Socket s && closed.Exists(x => ReferenceEquals(x, s)) && ReadyOnceClosed(s, mode));
+            if (!keep) list.RemoveAt(i);
+        }
+    }
+
+    /// <summary>.NET's wait for a Poll or Select timeout: -1 is forever (-1 returned), else whole milliseconds.</summary>
+    private static int WaitMs(int microSeconds) => microSeconds == -1 ? -1 : microSeconds / 1000;
+
+    /// <summary>The deadline in Stopwatch ticks for a Poll or Select timeout; -1 for none (any negative wait: poll(2) waits forever).</summary>
+    private static long Deadline(int microSeconds)
+    {
+        int ms = WaitMs(microSeconds);
+        return ms < 0 ? -1 : Green.Now + Hub.ToTicks(TimeSpan.FromMilliseconds(ms));
+    }
+
+    private static PollEvents Interest(SelectMode mode) => mode switch
+    {
+        SelectMode.SelectRead => PollEvents.Read,
+        SelectMode.SelectWrite => PollEvents.Write,
+        _ => PollEvents.Error | PollEvents.Urgent,
+    };
+
+    /// <summary>
+    /// Parks until an edge on any of <paramref name="fds"/> (true) or <paramref name="deadline"/> (false; -1: none). A wake
+    /// only says something changed: the caller asks the OS again.
+    /// </summary>
+    private static bool WaitAny(ReadOnlySpan<(int, PollEvents)> fds, long deadline, SocketState noted, string operation)
+    {
+        long left = deadline < 0 ? -1 : Math.Max(0, deadline - Green.Now);
+        if (left == 0) return false;
+        var hub = Hub.Instance;
+        using var entry = hub.EnterGreen("A green socket poll", out var self);
+        self.NoteWait(left < 0 ? WaitKind.Socket : WaitKind.Socket | WaitKind.Timed, noted, operation);
+        return hub.WaitAnyFd(fds, left) != PollEvents.None;
     }
 
     /// <summary>Green <see cref="Socket.Select(IList, IList, IList, TimeSpan)"/>; see <see cref="Select(IList, IList, IList, int)"/>.</summary>
@@ -317,10 +431,13 @@ public static unsafe partial class GreenSocket
     }
 
     /// <summary>
-    /// Allows (or forbids again, the default) several green threads to wait to read, or to write,
-    /// <paramref name="s"/> at the same time (eventlet's <c>hub_prevent_multiple_readers(False)</c>). When allowed,
-    /// every waiter retries whenever the socket becomes ready and those that find nothing wait again. Accept on a
-    /// listener and the waits of a datagram socket are shared this way without it (each waiter gets a whole unit).
+    /// Allows (or forbids again) several green threads to wait to read, or to write, <paramref name="s"/> at the same time
+    /// (eventlet's <c>hub_prevent_multiple_readers(False)</c>). Forbidden by default when GreenSocket is called directly
+    /// (a second waiter gets <see cref="InvalidOperationException"/>); allowed by default under <c>Patcher.MonkeyPatch</c>,
+    /// where the BCL's sockets let several threads block on one socket. When allowed, the first waiter parks on the hub and
+    /// the others queue behind it; whenever it wakes every waiter retries in arrival order and those that find the socket
+    /// not ready wait again. Accept on a listener and the waits of a datagram socket are shared this way without it (each
+    /// waiter gets a whole unit); Poll and Select never count as waiters.
     /// </summary>
     public static void AllowConcurrentWaiters(Socket s, bool allow)
     {

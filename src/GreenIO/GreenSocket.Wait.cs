@@ -177,6 +177,13 @@ public static unsafe partial class GreenSocket
     internal static bool HasWaiter(Socket s, bool read) =>
         s_states.TryGetValue(s, out var st) && (read ? st.Reader : st.Writer) != null;
 
+    /// <summary>True while a green thread is parked in Poll or Select watching <paramref name="s"/>; for tests and diagnostics.</summary>
+    internal static bool HasWatcher(Socket s)
+    {
+        using var entry = Hub.Enter(out _);
+        return s_states.TryGetValue(s, out var st) && Hub.Instance.FdWatched(st.Fd);
+    }
+
     /// <summary>True when the hub knows <paramref name="s"/> has nothing to read, so a green Receive parks without a recv; for tests.</summary>
     internal static bool KnownDrained(Socket s)
     {

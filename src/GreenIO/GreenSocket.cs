@@ -15,9 +15,12 @@ namespace Evergreen.IO;
 /// <remarks>
 /// While green code uses a socket the OS socket is non-blocking; the blocking mode the user asked for is
 /// remembered (<see cref="GetBlocking"/>, <see cref="SetBlocking"/>). A socket the user made non-blocking gets one
-/// attempt and .NET's <see cref="SocketError.WouldBlock"/>, as without patching. Only one green thread may wait to
-/// read (and one to write) a stream socket at a time unless <see cref="AllowConcurrentWaiters"/> says otherwise; any
-/// number may wait in Accept on one listener, or on one datagram socket, each getting a whole connection or datagram.
+/// attempt and .NET's <see cref="SocketError.WouldBlock"/>, as without patching. Called directly (no monkey patch), only
+/// one green thread may wait to read (and one to write) a stream socket at a time unless
+/// <see cref="AllowConcurrentWaiters"/> says otherwise (eventlet's guard: two readers of one byte stream get each other's
+/// bytes); a second waiter gets <see cref="InvalidOperationException"/>. Under <c>Patcher.MonkeyPatch</c> every socket
+/// allows concurrent waiters, as .NET does, served in arrival order. Any number may always wait in Accept on one
+/// listener or on one datagram socket (each gets a whole connection or datagram), and in Poll or Select beside them.
 /// </remarks>
 public static unsafe partial class GreenSocket
 {
@@ -33,7 +36,7 @@ public static unsafe partial class GreenSocket
     /// <see cref="SocketError.ConnectionAborted"/>, as .NET does on Linux for a blocking receive.
     /// </summary>
     /// <exception cref="ObjectDisposedException">The socket was already closed.</exception>
-    /// <exception cref="InvalidOperationException">Another green thread is already waiting to read the socket.</exception>
+    /// <exception cref="InvalidOperationException">Another green thread is already waiting to read the socket and concurrent waiters are not allowed (see <see cref="AllowConcurrentWaiters"/>).</exception>
     public static int Receive(Socket s, Span<byte> buffer, SocketFlags socketFlags, out SocketError errorCode)
     {
         ArgumentNullException.ThrowIfNull(s);
@@ -113,7 +116,7 @@ public static unsafe partial class GreenSocket
     /// Argument errors (null or empty list) are the BCL's own.
     /// </summary>
     /// <exception cref="ObjectDisposedException">The socket was already closed.</exception>
-    /// <exception cref="InvalidOperationException">Another green thread is already waiting to read the socket.</exception>
+    /// <exception cref="InvalidOperationException">Another green thread is already waiting to read the socket and concurrent waiters are not allowed (see <see cref="AllowConcurrentWaiters"/>).</exception>
     public static int Receive(Socket s, IList<ArraySegment<byte>> buffers, SocketFlags socketFlags, out SocketError errorCode)
     {
         ArgumentNullException.ThrowIfNull(s);
@@ -161,7 +164,7 @@ public static unsafe partial class GreenSocket
     /// sent is returned with the error.
     /// </summary>
     /// <exception cref="ObjectDisposedException">The socket was already closed.</exception>
-    /// <exception cref="InvalidOperationException">Another green thread is already waiting to write the socket.</exception>
+    /// <exception cref="InvalidOperationException">Another green thread is already waiting to write the socket and concurrent waiters are not allowed (see <see cref="AllowConcurrentWaiters"/>).</exception>
     public static int Send(Socket s, ReadOnlySpan<byte> buffer, SocketFlags socketFlags, out SocketError errorCode)
     {
         ArgumentNullException.ThrowIfNull(s);

@@ -28,6 +28,13 @@ internal static unsafe class IoPatchSeam
     internal static delegate*<IList?, IList?, IList?, int, void> Select = &Bcl.Select;
     internal static delegate*<Socket, bool> GetBlocking = &Bcl.GetBlocking;
     internal static delegate*<Socket, bool, void> SetBlocking = &Bcl.SetBlocking;
+    /// <summary>
+    /// Set by the monkey patch's socket table: every socket shares its waits as .NET's sockets do (see
+    /// <see cref="GreenSocket.AllowConcurrentWaiters"/>), because patched code is plain .NET code, which may block
+    /// several threads on one socket. Unset, a stream socket keeps eventlet's one waiter a direction.
+    /// </summary>
+    internal static bool SharedWaiters;
+
     internal static delegate*<string, AddressFamily, IPAddress[]> GetHostAddresses = &Dns.GetHostAddresses;
     internal static delegate*<string, AddressFamily, IPHostEntry> GetHostEntry = &Dns.GetHostEntry;
     internal static delegate*<IPAddress, IPHostEntry> GetHostEntryByAddress = &Dns.GetHostEntry;

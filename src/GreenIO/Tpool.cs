@@ -9,8 +9,8 @@ namespace Evergreen.IO;
 /// OS threads while the calling green thread waits greenly (eventlet.tpool). Other green threads keep running.
 /// </summary>
 /// <remarks>
-/// Replaces nothing (eventlet's tpool patches nothing either); other green code (DNS, <c>Socket.Select</c>,
-/// <c>Poll</c> on errors) routes through it. The workers are plain background threads, not green threads: a
+/// Replaces nothing (eventlet's tpool patches nothing either); other green code (the system resolver behind
+/// DNS) routes through it. The workers are plain background threads, not green threads: a
 /// blocking call inside a job blocks only that worker. The hand-off uses a lock-free queue and a counting
 /// <see cref="Semaphore"/> whose wait is the runtime's native wait subsystem, not
 /// <see cref="Monitor"/>, so a patched <c>lock</c> never makes a green caller's submit wait greenly on a worker.

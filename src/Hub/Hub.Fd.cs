@@ -4,7 +4,10 @@ namespace Evergreen;
 
 public sealed partial class Hub
 {
-    /// <summary>Waiters on one file descriptor: at most one reader and one writer (eventlet's guard).</summary>
+    /// <summary>
+    /// Waiters on one file descriptor: at most one reader and one writer (eventlet's guard; GreenSocket queues any more
+    /// behind them), and any number of watchers (<see cref="WaitAnyFd"/>).
+    /// </summary>
     private sealed class FdState
     {
         public GreenThread? Reader, Writer;
@@ -19,7 +22,14 @@ public sealed partial class Hub
         // return the last bytes and consume the FIN (or leave a reset pending) behind them — EOF and errors are
         // states, not data, and no further edge reports them.
         public bool ShortReadUnproven;
+
+        // Green threads in WaitAnyFd watching this fd beside others. Not readers or writers: the one-waiter guard
+        // does not count them, and a readiness edge wakes each of them as well as the reader or writer.
+        public List<FdWatch>? Watchers;
     }
+
+    /// <summary>One green thread's interest in one fd during a <see cref="WaitAnyFd"/>.</summary>
+    private readonly record struct FdWatch(GreenThread Thread, int WaitId, PollEvents Interest);
 
     /// <summary>
     /// False when <paramref name="fd"/> is known to have nothing to read: the caller saw it drained
@@ -62,12 +72,7 @@ public sealed partial class Hub
         bool read = (events & PollEvents.Read) != 0;
         if (read == ((events & PollEvents.Write) != 0))
             throw new ArgumentException("Wait for exactly one of Read or Write.", nameof(events));
-        if (!_fds.TryGetValue(fd, out var st))
-        {
-            _poller.Register(fd);
-            st = new FdState();
-            _fds[fd] = st;
-        }
+        var st = StateForFd(fd);
         var current = read ? st.Reader : st.Writer;
         if (current != null && current.Blocked && current.WaitId == (read ? st.ReaderWait : st.WriterWait))
             throw new InvalidOperationException(
@@ -93,6 +98,68 @@ public sealed partial class Hub
         }
     }
 
+    /// <summary>True while a green thread watches <paramref name="fd"/> in <see cref="WaitAnyFd"/>; for tests and diagnostics.</summary>
+    internal bool FdWatched(int fd)
+    {
+        AssertBatonHolder();
+        return _fds.TryGetValue(fd, out var st) && st.Watchers is { Count: > 0 };
+    }
+
+    private FdState StateForFd(int fd)
+    {
+        if (!_fds.TryGetValue(fd, out var st))
+        {
+            _poller.Register(fd);
+            st = new FdState();
+            _fds[fd] = st;
+        }
+        return st;
+    }
+
+    /// <summary>
+    /// Waits greenly until any of <paramref name="fds"/> reports readiness intersecting its interest, or
+    /// <paramref name="timeoutTicks"/> (Stopwatch ticks; negative: forever) passes. Returns the readiness of the fd that
+    /// woke the caller (<see cref="PollEvents.Error"/> when it was forgotten, i.e. closed, meanwhile), or
+    /// <see cref="PollEvents.None"/> on timeout. The poller is edge-triggered: check readiness first and call this only
+    /// when nothing was ready; a wake says an edge arrived since, not that the fd is still ready, so callers check again.
+    /// The caller is a watcher, not a reader or writer: any number of green threads may watch an fd beside its one
+    /// reader and one writer (select and poll, which consume nothing), and watchers are woken before them.
+    /// </summary>
+    internal PollEvents WaitAnyFd(ReadOnlySpan<(int Fd, PollEvents Interest)> fds, long timeoutTicks)
+    {
+        using var entry = EnterGreen("Waiting for file descriptors", out var self);
+        if (self.WaitKind == WaitKind.None) self.NoteWait(WaitKind.Fd, fds.Length == 1 ? fds[0].Fd : null, $"any of {fds.Length} fds");
+        int id = BeginWait(self);
+        var states = new FdState[fds.Length];
+        for (int i = 0; i < fds.Length; i++)
+        {
+            states[i] = StateForFd(fds[i].Fd);
+            (states[i].Watchers ??= []).Add(new FdWatch(self, id, fds[i].Interest));
+        }
+        WakeTimer? timer = timeoutTicks >= 0 ? AddWakeTimer(self, id, timeoutTicks) : null;
+        _fdWaiters++;
+        self.NoInterrupt++; // as in WaitFd: a blocking select or poll is not interrupted by Thread.Interrupt in .NET on Linux
+        try
+        {
+            var v = Block(self);
+            return v is PollEventsBox pe ? pe.Value : PollEvents.None;
+        }
+        finally
+        {
+            self.NoInterrupt--;
+            _fdWaiters--;
+            if (timer != null) CancelTimer(timer);
+            foreach (var st in states) RemoveWatch(st.Watchers!, self, id);
+        }
+    }
+
+    // A plain loop: RemoveAll with a capturing lambda would allocate a closure on every Poll and Select.
+    private static void RemoveWatch(List<FdWatch> watchers, GreenThread self, int id)
+    {
+        for (int i = watchers.Count - 1; i >= 0; i--)
+            if (watchers[i].Thread == self && watchers[i].WaitId == id) watchers.RemoveAt(i);
+    }
+
     /// <summary>
     /// Forgets <paramref name="fd"/> before it is closed: waiters are woken with <paramref name="wakeWith"/>
     /// (the error .NET gives for a socket closed under a blocking call) and the poller stops watching it.
@@ -102,6 +169,8 @@ public sealed partial class Hub
         AssertBatonHolder();
         if (!_fds.Remove(fd, out var st)) return;
         _poller.Unregister(fd);
+        // Watchers are woken to look again: what a closed fd means for their poll or select is theirs to say.
+        if (st.Watchers is { } ws) foreach (var watch in ws) Wake(watch.Thread, watch.WaitId, PollEventsBox.Of(PollEvents.Error));
         if (wakeWith == null) return;
         if (st.Reader is { } r && r.Blocked && r.WaitId == st.ReaderWait) Throw(r, wakeWith());
         if (st.Writer is { } w && w.Blocked && w.WaitId == st.WriterWait) Throw(w, wakeWith());
@@ -142,6 +211,11 @@ public sealed partial class Hub
             if (!_fds.TryGetValue(r.Fd, out var st)) continue;
             if ((r.Events & PollEvents.Read) != 0) st.MayRead = true;
             if ((r.Events & (PollEvents.Urgent | PollEvents.Hangup | PollEvents.Error)) != 0) st.ShortReadUnproven = true;
+            // Watchers first: a poll beside a blocked receive sees the data before the receive takes it. Natively the
+            // kernel wakes both and either may win (a poll that looks after the receive took the data waits on).
+            if (st.Watchers is { } ws)
+                foreach (var w in ws)
+                    if ((r.Events & w.Interest) != 0) Wake(w.Thread, w.WaitId, PollEventsBox.Of(r.Events));
             if ((r.Events & PollEvents.Read) != 0 && st.Reader is { } rd) Wake(rd, st.ReaderWait, PollEventsBox.Of(r.Events));
             if ((r.Events & PollEvents.Write) != 0 && st.Writer is { } wr) Wake(wr, st.WriterWait, PollEventsBox.Of(r.Events));
         }

@@ -48,6 +48,16 @@ internal static class Loopback
         }
     }
 
+    /// <summary>Yields until a green thread is parked in Poll or Select watching <paramref name="s"/>.</summary>
+    public static void UntilWatched(Socket s)
+    {
+        for (int i = 0; !GreenSocket.HasWatcher(s); i++)
+        {
+            if (i > 10_000) throw new InvalidOperationException("No green thread started watching the socket.");
+            Green.Sleep(0);
+        }
+    }
+
     /// <summary>Yields until <paramref name="s"/> has bytes to read (checked with FIONREAD, which does not consume).</summary>
     public static void UntilReadable(Socket s)
     {

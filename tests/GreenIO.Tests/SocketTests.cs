@@ -685,12 +685,87 @@ public class SocketTests
             var (c, s) = Loopback.Pair();
             Assert.False(GreenSocket.Poll(c, 1000, SelectMode.SelectRead));
             var poller = Green.Spawn(() => GreenSocket.Poll(c, -1, SelectMode.SelectRead));
-            Loopback.UntilWaiting(c);
+            Loopback.UntilWatched(c);
             GreenSocket.Send(s, "!"u8);
             Assert.True(poller.Wait());
             Assert.True(GreenSocket.Poll(c, TimeSpan.Zero, SelectMode.SelectWrite));
             GreenSocket.Close(c);
             GreenSocket.Close(s);
+        });
+    }
+
+    [Fact]
+    public void Poll_waits_beside_a_green_thread_blocked_in_Receive()
+    {
+        Hub.Run(() =>
+        {
+            var (c, s) = Loopback.Pair();
+            var reader = Green.Spawn(() => GreenSocket.Receive(c, new byte[10]));
+            Loopback.UntilWaiting(c);
+            var poller = Green.Spawn(() => GreenSocket.Poll(c, 5_000_000, SelectMode.SelectRead));
+            Loopback.UntilWatched(c);
+            GreenSocket.Send(s, "!"u8);
+            Assert.True(poller.Wait()); // the hub wakes watchers first: the poll sees the byte before the receive takes it
+            Assert.Equal(1, reader.Wait());
+            GreenSocket.Close(c);
+            GreenSocket.Close(s);
+        });
+    }
+
+    [Fact]
+    public void Select_of_several_sockets_waits_greenly_and_keeps_only_the_ready_ones()
+    {
+        Hub.Run(() =>
+        {
+            var (a, a2) = Loopback.Pair();
+            var (b, b2) = Loopback.Pair();
+            var (c, c2) = Loopback.Pair();
+            Assert.Throws<ArgumentNullException>(() => GreenSocket.Select(null, new List<Socket>(), null, -1));
+            Assert.Throws<ArgumentException>(() => GreenSocket.Select(new List<object> { a, "x" }, null, null, -1));
+            var timedOut = new List<Socket> { a, b };
+            var errors = new List<Socket> { c };
+            GreenSocket.Select(timedOut, null, errors, 20_000);
+            Assert.Empty(timedOut);
+            Assert.Empty(errors);
+            var read = new List<Socket> { a, b, c };
+            var selector = Green.Spawn(() => GreenSocket.Select(read, null, null, -1));
+            Loopback.UntilWatched(a);
+            Assert.True(GreenSocket.HasWatcher(c));
+            Assert.False(selector.IsDead); // the select holds no thread: this green thread runs meanwhile
+            GreenSocket.Send(b2, "y"u8);
+            selector.Wait();
+            Assert.Equal(new[] { b }, read);
+            Assert.False(GreenSocket.HasWatcher(a)); // the wait forgot the sockets that did not wake it
+            var both = new List<Socket> { a, c };
+            var write = new List<Socket> { b, c };
+            GreenSocket.Select(both, write, null, 0);
+            Assert.Empty(both);
+            Assert.Equal(new[] { b, c }, write);
+            foreach (var x in new[] { a, a2, b, b2, c, c2 }) GreenSocket.Close(x);
+        });
+    }
+
+    [Fact]
+    public void A_socket_closed_under_Poll_or_Select_is_reported_ready_as_by_dotnet()
+    {
+        Hub.Run(() =>
+        {
+            var (a, a2) = Loopback.Pair();
+            var (b, b2) = Loopback.Pair();
+            var read = new List<Socket> { a, b };
+            var error = new List<Socket> { a };
+            var selector = Green.Spawn(() => GreenSocket.Select(read, null, error, 5_000_000));
+            Loopback.UntilWatched(a);
+            GreenSocket.Close(a);
+            selector.Wait();
+            Assert.Equal(new[] { a }, read);
+            Assert.Equal(new[] { a }, error); // TCP: .NET's close resets the connection, an error for select
+            Assert.Throws<ObjectDisposedException>(() => GreenSocket.Select(new List<Socket> { a, b }, null, null, 1000));
+            var poller = Green.Spawn(() => GreenSocket.Poll(b, 5_000_000, SelectMode.SelectRead));
+            Loopback.UntilWatched(b);
+            GreenSocket.Close(b);
+            Assert.True(poller.Wait());
+            foreach (var x in new[] { a2, b2 }) GreenSocket.Close(x);
         });
     }
 }

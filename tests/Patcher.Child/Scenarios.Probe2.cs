@@ -50,6 +50,7 @@ internal static partial class Scenarios
             case "diff-p2-receivefrom-socketaddress": DiffP2ReceiveFromSocketAddress(); return true;
             case "diff-p2-gather-send-error-code": DiffP2GatherSendErrorCode(); return true;
             case "diff-p2-poll-beside-receive": DiffP2PollBesideReceive(); return true;
+            case "diff-p2-select-closed-during": DiffP2SelectClosedDuring(); return true;
             case "diff-p2-shutdown-unblocks": DiffP2ShutdownUnblocks(); return true;
             case "diff-p2-console-flood": DiffP2ConsoleFlood(); return true;
             case "diff-p2-ssl-shapes": DiffP2SslShapes(); return true;
@@ -949,8 +950,8 @@ internal static partial class Scenarios
     /// client thread talks to them in turn, forth and back (a select loop per connection, as ported C code does).
     /// </summary>
     /// <remarks>
-    /// withControl (diff-p2-select-two-per-connection) is a known divergence, not listed in DifferentialTests: a Select of
-    /// two sockets still runs on a tpool thread, so 20 waiting loops leave none for the 21st and the program hangs.
+    /// withControl (diff-p2-select-two-per-connection): each loop selects over two sockets, its connection and a control
+    /// socket; when such a Select ran on a tpool thread, 20 waiting loops left none for the 21st and the program hung.
     /// </remarks>
     private static void DiffP2SelectPerConnection(bool withControl = false)
     {
@@ -1249,9 +1250,9 @@ internal static partial class Scenarios
     }
 
     /// <summary>
-    /// 4 threads Send 10 KB messages to one TCP socket at once while the peer reads 4 MB (a slow client's buffer fills).
-    /// A known divergence, not listed in DifferentialTests: patched, a second writer waiting on the full socket gets
-    /// InvalidOperationException ("Second simultaneous write", eventlet's one-waiter guard), where .NET lets it wait.
+    /// 4 threads Send 10 KB messages to one TCP socket at once while the peer reads 4 MB (a slow client's buffer fills):
+    /// .NET lets every writer wait on the full socket; patched, the second waiting writer once got
+    /// InvalidOperationException ("Second simultaneous write", eventlet's one-waiter guard).
     /// </summary>
     private static void DiffP2WritersShareStream()
     {
@@ -1462,9 +1463,11 @@ internal static partial class Scenarios
     }
 
     /// <summary>
-    /// One thread blocked in Receive while another polls the same socket for reading with a timeout (a health check).
-    /// A known divergence, not listed in DifferentialTests: patched, the Poll is a second read waiter and throws
-    /// InvalidOperationException (the one-waiter guard); unpatched it waits and sees the data.
+    /// One thread blocked in Receive while another polls the same socket for reading with a timeout (a health check):
+    /// unpatched the poll waits and sees the data; patched it once counted as a second reader and threw
+    /// InvalidOperationException (the one-waiter guard). Two bytes arrive and the receive takes one, so the poll sees data
+    /// whichever of the two the arrival wakes first (with one byte, a native poll that looked after the receive took it
+    /// waited on and said False: seen once in the whole suite's run).
     /// </summary>
     private static void DiffP2PollBesideReceive()
     {
@@ -1474,13 +1477,13 @@ internal static partial class Scenarios
         using var accepted = listener.AcceptSocket();
         listener.Stop();
         int received = -1;
-        var reader = new Thread(() => received = client.Receive(new byte[10]));
+        var reader = new Thread(() => received = client.Receive(new byte[1]));
         reader.Start();
         string polled;
         var sender = new Thread(() =>
         {
             Thread.Sleep(50);
-            accepted.Send("x"u8);
+            accepted.Send("xy"u8);
         });
         sender.Start();
         Thread.Sleep(10); // the reader waits first
@@ -1489,5 +1492,46 @@ internal static partial class Scenarios
         sender.Join();
         reader.Join();
         Observe($"{polled}; reader got {received}");
+    }
+
+    /// <summary>
+    /// Another thread closes a socket while a Select (TCP and UDP sockets, read and error lists) and a Poll wait on it:
+    /// .NET reports the closed socket ready (readable; an error too for TCP, whose close resets the connection).
+    /// </summary>
+    private static void DiffP2SelectClosedDuring()
+    {
+        var listener = Listen();
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        client.Connect(listener.LocalEndpoint);
+        var accepted = listener.AcceptSocket();
+        listener.Stop();
+        using var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        udp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        var closer = new Thread(() =>
+        {
+            Thread.Sleep(100);
+            accepted.Dispose();
+        });
+        closer.Start();
+        var read = new List<Socket> { accepted, udp };
+        var error = new List<Socket> { accepted, udp };
+        Socket.Select(read, null, error, 5_000_000);
+        closer.Join();
+        string Names(List<Socket> l) => string.Join(",", l.Select(x => x == udp ? "udp" : "tcp"));
+        Observe($"select: read {Names(read)}; error {Names(error)}");
+        string again;
+        try { Socket.Select(new List<Socket> { accepted, udp }, null, null, 1000); again = "no exception"; }
+        catch (ObjectDisposedException) { again = "ObjectDisposedException"; }
+        Observe($"select of the closed socket: {again}");
+        var udp2 = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        udp2.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        var closer2 = new Thread(() =>
+        {
+            Thread.Sleep(100);
+            udp2.Dispose();
+        });
+        closer2.Start();
+        Observe($"poll(read) of a UDP socket closed meanwhile: {udp2.Poll(5_000_000, SelectMode.SelectRead)}");
+        closer2.Join();
     }
 }

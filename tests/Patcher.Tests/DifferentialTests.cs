@@ -162,6 +162,7 @@ public class DifferentialTests(ITestOutputHelper output)
     [InlineData("diff-p2-acceptors-share-listener")]
     [InlineData("diff-p2-udp-receivers-share-socket")]
     [InlineData("diff-p2-select-per-connection")]
+    [InlineData("diff-p2-select-two-per-connection")]
     [InlineData("diff-p2-stdin-readline")]
     [InlineData("diff-p2-webclient-webrequest")]
     [InlineData("diff-p2-websocket")]
@@ -173,6 +174,9 @@ public class DifferentialTests(ITestOutputHelper output)
     [InlineData("diff-p2-http-big-bodies")]
     [InlineData("diff-p2-receivefrom-socketaddress")]
     [InlineData("diff-p2-gather-send-error-code")]
+    [InlineData("diff-p2-poll-beside-receive")]
+    [InlineData("diff-p2-writers-share-stream")]
+    [InlineData("diff-p2-select-closed-during")]
     public void SameResultPatchedAndUnpatched(string name)
     {
         var plain = ChildProcess.Run(PatchScenarioTests.ChildDll, name, ("EVERGREEN_NO_PATCH", "1"));

@@ -18,8 +18,11 @@ internal sealed class SocketState(System.Net.Sockets.Socket s)
     /// <summary>A TCP socket: a read that returns less than asked has drained the receive queue (the urgent mark aside).</summary>
     public readonly bool Tcp = s.ProtocolType == System.Net.Sockets.ProtocolType.Tcp;
 
-    /// <summary>Several green threads may wait to read (or write) at once (eventlet's hub_prevent_multiple_readers(False)).</summary>
-    public bool AllowConcurrent;
+    /// <summary>
+    /// Several green threads may wait to read (or write) at once (eventlet's hub_prevent_multiple_readers(False)); the
+    /// default under the monkey patch (<see cref="IoPatchSeam.SharedWaiters"/>).
+    /// </summary>
+    public bool AllowConcurrent = IoPatchSeam.SharedWaiters;
 
     /// <summary>
     /// A message socket (datagram, seqpacket, raw): each receive or send moves one whole message, so several green threads

@@ -95,10 +95,11 @@ internal static unsafe class SocketPatch
             ToGreenDns(nameof(System.Net.Dns.GetHostEntry), [typeof(IPAddress)],
                 static o => IoPatchSeam.GetHostEntryByAddress = (delegate*<IPAddress, IPHostEntry>)o),
         ],
-        prepare: Warm);
+        prepare: Warm,
+        connect: static () => IoPatchSeam.SharedWaiters = true);
 
     public static readonly PatchTable SelectTable = new("select",
-        "GreenSocket.Poll parks on the hub's poller (SelectError: tpool); Select of one socket for reading or writing is that Poll, any other Select runs on a tpool thread while the green caller waits greenly",
+        "GreenSocket.Poll and Select park on the hub's poller, watching every socket they list (beside any thread blocked in Receive or Send on it), and then ask the native call, without waiting, which are ready",
         [
             ToGreenSocket(nameof(Socket.Poll), [s_int, typeof(SelectMode)], static o => IoPatchSeam.Poll = (delegate*<Socket, int, SelectMode, bool>)o),
             ToGreenSocket(nameof(Socket.Poll), [typeof(TimeSpan), typeof(SelectMode)]),
