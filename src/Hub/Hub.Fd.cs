@@ -81,9 +81,26 @@ public sealed partial class Hub
         if (self.WaitKind == WaitKind.None) self.NoteWait(WaitKind.Fd, fd, read ? "readable" : "writable"); // not noted by GreenSocket: Green.Trampoline
         int id = BeginWait(self);
         if (read) { st.Reader = self; st.ReaderWait = id; } else { st.Writer = self; st.WriterWait = id; }
+        try
+        {
+            return BlockForFd(self, id, timeoutTicks);
+        }
+        finally
+        {
+            if (read) { if (st.Reader == self) st.Reader = null; } else if (st.Writer == self) st.Writer = null;
+        }
+    }
+
+    /// <summary>
+    /// Parks <paramref name="self"/>, registered under wait <paramref name="id"/> on its fds, until an fd wakes it (the
+    /// readiness) or <paramref name="timeoutTicks"/> passes (<see cref="PollEvents.None"/>). Not interruptible: a blocking
+    /// socket call, select or poll is not interrupted by Thread.Interrupt in .NET on Linux either.
+    /// </summary>
+    private PollEvents BlockForFd(GreenThread self, int id, long timeoutTicks)
+    {
         WakeTimer? timer = timeoutTicks >= 0 ? AddWakeTimer(self, id, timeoutTicks) : null;
         _fdWaiters++;
-        self.NoInterrupt++; // a blocking socket call is not interrupted by Thread.Interrupt in .NET on Linux either
+        self.NoInterrupt++;
         try
         {
             var v = Block(self);
@@ -94,7 +111,6 @@ public sealed partial class Hub
             self.NoInterrupt--;
             _fdWaiters--;
             if (timer != null) CancelTimer(timer);
-            if (read) { if (st.Reader == self) st.Reader = null; } else if (st.Writer == self) st.Writer = null;
         }
     }
 
@@ -136,19 +152,12 @@ public sealed partial class Hub
             states[i] = StateForFd(fds[i].Fd);
             (states[i].Watchers ??= []).Add(new FdWatch(self, id, fds[i].Interest));
         }
-        WakeTimer? timer = timeoutTicks >= 0 ? AddWakeTimer(self, id, timeoutTicks) : null;
-        _fdWaiters++;
-        self.NoInterrupt++; // as in WaitFd: a blocking select or poll is not interrupted by Thread.Interrupt in .NET on Linux
         try
         {
-            var v = Block(self);
-            return v is PollEventsBox pe ? pe.Value : PollEvents.None;
+            return BlockForFd(self, id, timeoutTicks);
         }
         finally
         {
-            self.NoInterrupt--;
-            _fdWaiters--;
-            if (timer != null) CancelTimer(timer);
             foreach (var st in states) RemoveWatch(st.Watchers!, self, id);
         }
     }
