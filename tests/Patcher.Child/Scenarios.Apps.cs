@@ -31,6 +31,9 @@ internal static partial class Scenarios
             case "diff-app-parallel-http": DiffAppParallelHttp(); return true;
             case "diff-app-parallel-http-starved": DiffAppParallelHttpStarved(); return true;
             case "diff-app-pool-blocked-tasks": DiffAppPoolBlockedTasks(); return true;
+            case "diff-app-serilog-background-sink": DiffAppSerilogBackgroundSink(); return true;
+            case "diff-app-kestrel-handlers-block": DiffAppKestrelHandlersBlock(); return true;
+            case "diff-app-host-blocking-services": DiffAppHostBlockingServices(); return true;
             default: return false;
         }
     }
@@ -490,5 +493,228 @@ internal static partial class Scenarios
         gate.SetResult();
         Task.WaitAll(items);
         Observe($"started {started}");
+    }
+
+    private sealed class AppBackgroundSink : Serilog.Core.ILogEventSink, IDisposable
+    {
+        private readonly System.Collections.Concurrent.BlockingCollection<Serilog.Events.LogEvent> _queue = new(100);
+        private readonly Thread _writer;
+        private readonly StringWriter _out = new();
+        public int Written;
+
+        public AppBackgroundSink()
+        {
+            _writer = new Thread(() =>
+            {
+                foreach (var e in _queue.GetConsumingEnumerable())
+                {
+                    lock (_out)
+                    {
+                        e.RenderMessage(_out);
+                        _out.WriteLine();
+                    }
+
+                    Written++;
+                }
+            })
+            { IsBackground = true, Name = "log writer" };
+            _writer.Start();
+        }
+
+        public void Emit(Serilog.Events.LogEvent logEvent) => _queue.Add(logEvent);
+
+        public string Text
+        {
+            get
+            {
+                lock (_out) return _out.ToString();
+            }
+        }
+
+        public void Dispose()
+        {
+            _queue.CompleteAdding();
+            _writer.Join();
+        }
+    }
+
+    /// <summary>Serilog with a background sink (a bounded BlockingCollection drained by its own writer thread, as
+    /// Serilog.Sinks.Async does) from 20 threads and 5 pool tasks, then CloseAndFlush.</summary>
+    private static void DiffAppSerilogBackgroundSink()
+    {
+        var sink = new AppBackgroundSink();
+        Serilog.Log.Logger = new Serilog.LoggerConfiguration().MinimumLevel.Debug().WriteTo.Sink(sink).CreateLogger();
+        var threads = Enumerable.Range(0, 20).Select(i => new Thread(() =>
+        {
+            for (int k = 0; k < 50; k++) Serilog.Log.Information("thread {Thread} line {Line}", i, k);
+        })).ToList();
+        var tasks = Enumerable.Range(0, 5).Select(i => Task.Run(async () =>
+        {
+            for (int k = 0; k < 20; k++)
+            {
+                Serilog.Log.Debug("task {Task} line {Line}", i, k);
+                await Task.Yield();
+            }
+        })).ToArray();
+        threads.ForEach(t => t.Start());
+        threads.ForEach(t => t.Join());
+        Task.WaitAll(tasks);
+        Serilog.Log.CloseAndFlush();
+        sink.Dispose();
+        var lines = sink.Text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Observe($"written {sink.Written} lines {lines.Length}");
+        Observe($"thread 7 lines {lines.Count(l => l.StartsWith("thread 7 ", StringComparison.Ordinal))}");
+        Observe($"task 3 lines {lines.Count(l => l.StartsWith("task 3 ", StringComparison.Ordinal))}");
+    }
+
+    /// <summary>Kestrel handlers that block as a user's would: a long poll parked on a ManualResetEventSlim until
+    /// another request sets it, a handler that starts a worker Thread and joins it, one that calls an async method
+    /// with .Result, and one reading the body synchronously (AllowSynchronousIO). Clients are plain threads.</summary>
+    private static void DiffAppKestrelHandlersBlock()
+    {
+        ThreadPool.GetMinThreads(out int minWorkers, out int minIo);
+        ThreadPool.SetMinThreads(Math.Max(minWorkers, 24), minIo);
+        var released = new ManualResetEventSlim(false);
+        int polling = 0;
+        var app = StartKestrel(app =>
+        {
+            app.MapGet("/poll", () =>
+            {
+                Interlocked.Increment(ref polling);
+                bool ok = released.Wait(TimeSpan.FromSeconds(10));
+                return ok ? "released" : "timed out";
+            });
+            app.MapGet("/release", () =>
+            {
+                released.Set();
+                return "set";
+            });
+            app.MapGet("/worker/{i:int}", (int i) =>
+            {
+                int result = 0;
+                var t = new Thread(() =>
+                {
+                    Thread.Sleep(1);
+                    result = i * 3;
+                });
+                t.Start();
+                t.Join();
+                return $"worker {result}";
+            });
+            app.MapGet("/result/{i:int}", (int i) =>
+            {
+                int v = Task.Run(async () =>
+                {
+                    await Task.Delay(1);
+                    return i + 100;
+                }).Result;
+                return $"result {v}";
+            });
+            app.MapPost("/sync-body", (HttpContext ctx) =>
+            {
+                ctx.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpBodyControlFeature>()!.AllowSynchronousIO = true;
+                using var reader = new StreamReader(ctx.Request.Body);
+                return $"body {reader.ReadToEnd().Length}";
+            });
+        });
+        string baseUrl = KestrelAddress(app);
+        using var http = new HttpClient();
+        var results = new ConcurrentBag<string>();
+        var pollers = Enumerable.Range(0, 4).Select(_ => new Thread(() => results.Add(http.GetStringAsync($"{baseUrl}/poll").Result))).ToList();
+        pollers.ForEach(t => t.Start());
+        while (Volatile.Read(ref polling) < 4) Thread.Sleep(1);
+        var others = Enumerable.Range(0, 6).Select(i => new Thread(() =>
+        {
+            results.Add(http.GetStringAsync($"{baseUrl}/worker/{i}").Result);
+            results.Add(http.GetStringAsync($"{baseUrl}/result/{i}").Result);
+            var resp = http.PostAsync($"{baseUrl}/sync-body", new StringContent(new string('y', 5000 * (i + 1)))).Result;
+            results.Add(resp.Content.ReadAsStringAsync().Result);
+        })).ToList();
+        others.ForEach(t => t.Start());
+        others.ForEach(t => t.Join());
+        results.Add(http.GetStringAsync($"{baseUrl}/release").Result);
+        pollers.ForEach(t => t.Join());
+        app.StopAsync().GetAwaiter().GetResult();
+        ((IDisposable)app).Dispose();
+        ThreadPool.SetMinThreads(minWorkers, minIo);
+        foreach (var r in results.Order(StringComparer.Ordinal)) Observe(r);
+    }
+
+    private sealed class AppBlockingWorker(ConcurrentQueue<string> log, BlockingCollection<int> work) : BackgroundService
+    {
+        // Blocks before its first await, as a service ported from a thread-based one often does.
+        protected override Task ExecuteAsync(CancellationToken stoppingToken)
+        {
+            int sum = 0;
+            foreach (int w in work.GetConsumingEnumerable())
+            {
+                lock (log)
+                {
+                    sum += w;
+                }
+            }
+
+            log.Enqueue($"blocking worker sum {sum}");
+            return Task.CompletedTask;
+        }
+    }
+
+    private sealed class AppThreadService(ConcurrentQueue<string> log, BlockingCollection<int> work) : IHostedService
+    {
+        private Thread? _thread;
+        private readonly ManualResetEvent _stop = new(false);
+
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            _thread = new Thread(() =>
+            {
+                int n = 0;
+                while (n < 50)
+                {
+                    work.Add(++n);
+                }
+
+                work.CompleteAdding();
+                _stop.WaitOne();
+                log.Enqueue($"thread service produced {n}");
+            });
+            _thread.Start();
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken)
+        {
+            _stop.Set();
+            _thread!.Join();
+            log.Enqueue("thread service stopped");
+            return Task.CompletedTask;
+        }
+    }
+
+    /// <summary>The Generic Host with a BackgroundService that blocks synchronously in ExecuteAsync (consuming a
+    /// BlockingCollection) and an IHostedService that owns a plain Thread (joined in StopAsync); a plain thread waits
+    /// for the work to finish and calls StopApplication; Main runs host.RunAsync().GetAwaiter().GetResult().</summary>
+    private static void DiffAppHostBlockingServices()
+    {
+        var log = new ConcurrentQueue<string>();
+        var work = new BlockingCollection<int>(8);
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(log);
+        builder.Services.AddSingleton(work);
+        builder.Services.AddHostedService<AppThreadService>();
+        builder.Services.AddHostedService<AppBlockingWorker>();
+        using var host = builder.Build();
+        var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
+        var stopper = new Thread(() =>
+        {
+            lifetime.ApplicationStarted.WaitHandle.WaitOne();
+            while (!log.Any(l => l.StartsWith("blocking worker", StringComparison.Ordinal))) Thread.Sleep(1);
+            lifetime.StopApplication();
+        });
+        stopper.Start();
+        host.RunAsync().GetAwaiter().GetResult();
+        stopper.Join();
+        foreach (var l in log) Observe(l);
     }
 }
