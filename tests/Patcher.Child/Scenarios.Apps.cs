@@ -444,8 +444,11 @@ internal static partial class Scenarios
     /// HTTP on the pool must: the replicas block pool threads that Kestrel needs (see diff-app-parallel-http-starved).</summary>
     private static void DiffAppParallelHttp() => ParallelHttp(raiseMinThreads: true);
 
-    /// <summary>diff-app-parallel-http without raising the pool's minimum: the replicas starve the pool until its
-    /// injection catches up. Same output both ways, but ~1 s unpatched and ~5-6 s patched (not in the suite).</summary>
+    /// <summary>diff-app-parallel-http without raising the pool's minimum: the replicas' synchronous sends starve the
+    /// pool Kestrel needs until its injection catches up. Same output both ways, but not in the suite: as written it
+    /// takes ~1 s unpatched and ~5-6 s patched, yet plain .NET lands on either side too (the same loop run from a pool
+    /// thread or a native thread: ~6 s unpatched; after one warm-up request: ~3.5 s unpatched, ~1 s patched), so the
+    /// time measures the pool's starvation race, not a green wait.</summary>
     private static void DiffAppParallelHttpStarved() => ParallelHttp(raiseMinThreads: false);
 
     private static void ParallelHttp(bool raiseMinThreads)
