@@ -34,6 +34,7 @@ internal static partial class Scenarios
             case "diff-app-serilog-background-sink": DiffAppSerilogBackgroundSink(); return true;
             case "diff-app-kestrel-handlers-block": DiffAppKestrelHandlersBlock(); return true;
             case "diff-app-host-blocking-services": DiffAppHostBlockingServices(); return true;
+            case "diff-app-kestrel-run-shutdown-endpoint": DiffAppKestrelRunShutdownEndpoint(); return true;
             default: return false;
         }
     }
@@ -719,5 +720,56 @@ internal static partial class Scenarios
         host.RunAsync().GetAwaiter().GetResult();
         stopper.Join();
         foreach (var l in log) Observe(l);
+    }
+
+    /// <summary>Main blocks in WebApplication.Run() (Kestrel plus a BackgroundService draining a channel that the
+    /// endpoints feed); a plain thread waits for ApplicationStarted, posts work from 5 client threads, then calls a
+    /// /shutdown endpoint that calls IHostApplicationLifetime.StopApplication(); Run returns.</summary>
+    private static void DiffAppKestrelRunShutdownEndpoint()
+    {
+        var log = new ConcurrentQueue<string>();
+        var jobs = Channel.CreateUnbounded<int>();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Services.AddSingleton(log);
+        builder.Services.AddSingleton(jobs);
+        builder.Services.AddHostedService<AppWorker>();
+        var app = builder.Build();
+        app.MapPost("/job/{i:int}", async (int i) =>
+        {
+            await jobs.Writer.WriteAsync(i);
+            return $"queued {i}";
+        });
+        app.MapPost("/shutdown", (IHostApplicationLifetime lifetime) =>
+        {
+            jobs.Writer.Complete();
+            lifetime.StopApplication();
+            return "stopping";
+        });
+        var driver = new Thread(() =>
+        {
+            var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
+            lifetime.ApplicationStarted.WaitHandle.WaitOne();
+            string baseUrl = KestrelAddress(app);
+            using var http = new HttpClient();
+            var clients = Enumerable.Range(0, 5).Select(c => new Thread(() =>
+            {
+                for (int k = 1; k <= 10; k++)
+                {
+                    using var resp = http.PostAsync($"{baseUrl}/job/{c * 10 + k}", null).Result;
+                    resp.EnsureSuccessStatusCode();
+                }
+            })).ToList();
+            clients.ForEach(t => t.Start());
+            clients.ForEach(t => t.Join());
+            log.Enqueue(http.PostAsync($"{baseUrl}/shutdown", null).Result.Content.ReadAsStringAsync().Result);
+        });
+        driver.Start();
+        app.Run();
+        driver.Join();
+        ((IDisposable)app).Dispose();
+        // The worker's line and the driver's race (both follow the /shutdown request): compare them as a set.
+        foreach (var l in log.Order(StringComparer.Ordinal)) Observe(l);
     }
 }

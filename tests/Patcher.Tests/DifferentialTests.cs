@@ -138,6 +138,7 @@ public class DifferentialTests(ITestOutputHelper output)
     [InlineData("diff-app-serilog-background-sink")]
     [InlineData("diff-app-kestrel-handlers-block")]
     [InlineData("diff-app-host-blocking-services")]
+    [InlineData("diff-app-kestrel-run-shutdown-endpoint")]
     [InlineData("diff-p1-dispose-while-waiting")]
     [InlineData("diff-p1-blocked-thread-state")]
     [InlineData("diff-p1-wait-reacquires")]
