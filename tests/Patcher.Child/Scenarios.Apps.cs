@@ -35,6 +35,7 @@ internal static partial class Scenarios
             case "diff-app-kestrel-handlers-block": DiffAppKestrelHandlersBlock(); return true;
             case "diff-app-host-blocking-services": DiffAppHostBlockingServices(); return true;
             case "diff-app-kestrel-run-shutdown-endpoint": DiffAppKestrelRunShutdownEndpoint(); return true;
+            case "diff-app-host-sigterm": DiffAppHostSigterm(); return true;
             default: return false;
         }
     }
@@ -770,6 +771,36 @@ internal static partial class Scenarios
         driver.Join();
         ((IDisposable)app).Dispose();
         // The worker's line and the driver's race (both follow the /shutdown request): compare them as a set.
+        foreach (var l in log.Order(StringComparer.Ordinal)) Observe(l);
+    }
+
+    /// <summary>"docker stop": the Generic Host (console lifetime) runs a BackgroundService and an IHostedService; once
+    /// started, a plain thread sends the process SIGTERM with kill(1); the host shuts down gracefully and Run returns.</summary>
+    private static void DiffAppHostSigterm()
+    {
+        var log = new ConcurrentQueue<string>();
+        var jobs = Channel.CreateUnbounded<int>();
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(log);
+        builder.Services.AddSingleton(jobs);
+        builder.Services.AddHostedService<AppLifecycle>();
+        builder.Services.AddHostedService<AppWorker>();
+        using var host = builder.Build();
+        var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
+        var killer = new Thread(() =>
+        {
+            lifetime.ApplicationStarted.WaitHandle.WaitOne();
+            for (int i = 1; i <= 10; i++) jobs.Writer.TryWrite(i);
+            // Let the worker take every job first (each is added to its sum as it is taken).
+            while (jobs.Reader.Count > 0) Thread.Sleep(1);
+            using var kill = System.Diagnostics.Process.Start("kill", ["-TERM", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            kill.WaitForExit();
+            log.Enqueue($"kill exited {kill.ExitCode}");
+        });
+        killer.Start();
+        host.Run();
+        killer.Join();
         foreach (var l in log.Order(StringComparer.Ordinal)) Observe(l);
     }
 }

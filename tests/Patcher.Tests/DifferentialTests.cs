@@ -139,6 +139,7 @@ public class DifferentialTests(ITestOutputHelper output)
     [InlineData("diff-app-kestrel-handlers-block")]
     [InlineData("diff-app-host-blocking-services")]
     [InlineData("diff-app-kestrel-run-shutdown-endpoint")]
+    [InlineData("diff-app-host-sigterm")]
     [InlineData("diff-p1-dispose-while-waiting")]
     [InlineData("diff-p1-blocked-thread-state")]
     [InlineData("diff-p1-wait-reacquires")]
