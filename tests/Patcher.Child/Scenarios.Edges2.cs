@@ -462,6 +462,9 @@ internal static partial class Scenarios
         Observe($"Monitor.Wait(-2): {Shape(() => { lock (gate) Monitor.Wait(gate, -2); })}");
         Observe($"Monitor.TryEnter(-2): {Shape(() => Monitor.TryEnter(gate, -2))}");
         Observe($"Monitor.TryEnter(-2, ref taken): {Shape(() => { bool taken = false; Monitor.TryEnter(gate, -2, ref taken); })}");
+        Observe($"Monitor.TryEnter(10, ref true): {Shape(() => { bool taken = true; Monitor.TryEnter(gate, 10, ref taken); })}");
+        Observe($"Monitor.TryEnter(null, 10, ref taken): {Shape(() => { bool taken = false; Monitor.TryEnter(null!, 10, ref taken); })}");
+        Observe($"Monitor.TryEnter(null, -2): {Shape(() => Monitor.TryEnter(null!, -2))}");
         Observe($"Lock.TryEnter(-2): {Shape(() => l.TryEnter(-2))}");
         Observe($"WaitOne(-2): {Shape(() => ev.WaitOne(-2))}");
         Observe($"WaitAny(-2) unset: {Shape(() => WaitHandle.WaitAny([ev], -2))}");
