@@ -125,6 +125,8 @@ public class DifferentialTests(ITestOutputHelper output)
     [InlineData("diff-edge-named-objects")]
     [InlineData("diff-edge-primitive-misuse")]
     [InlineData("diff-edge-rwlock-misuse")]
+    [InlineData("diff-edge-timeout-messages")]
+    [InlineData("diff-edge-interrupt-vs-arguments")]
     [InlineData("diff-wh-waitany-green-signal")]
     [InlineData("diff-wh-waitall-green-signal")]
     [InlineData("diff-wh-pool-set-reset")]
