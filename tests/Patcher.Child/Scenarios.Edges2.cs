@@ -61,6 +61,15 @@ internal static partial class Scenarios
         noArg.Join();
         Observe($"Start() on a ParameterizedThreadStart: got {got ?? "null"}");
         Observe($"Start after the thread ended: {Shape(() => noArg.Start())}");
+        using (var hold = new ManualResetEventSlim())
+        {
+            var live = new Thread(() => hold.Wait());
+            live.Start();
+            Observe($"Start of a running thread: {Shape(() => live.Start())}");
+            Observe($"UnsafeStart of a running thread: {Shape(() => live.UnsafeStart())}");
+            hold.Set();
+            live.Join();
+        }
         Observe($"Join after it ended: {noArg.Join(0)}, state {noArg.ThreadState}");
         var t = new Thread(() => { });
 #pragma warning disable CS0618, SYSLIB0006

@@ -127,6 +127,7 @@ public class DifferentialTests(ITestOutputHelper output)
     [InlineData("diff-edge-rwlock-misuse")]
     [InlineData("diff-edge-timeout-messages")]
     [InlineData("diff-edge-interrupt-vs-arguments")]
+    [InlineData("diff-edge-thread-misuse")]
     [InlineData("diff-wh-waitany-green-signal")]
     [InlineData("diff-wh-waitall-green-signal")]
     [InlineData("diff-wh-pool-set-reset")]

@@ -49,6 +49,14 @@ internal static unsafe class ThreadPatch
 
     internal static void StartCore(Thread thread)
     {
+        // A thread started before (running or ended) is the original's error: ThreadStateException "cannot restart".
+        // Reading IsThreadPoolThread of an ended thread below would throw another ("Thread is dead").
+        if ((thread.ThreadState & ThreadState.Unstarted) == 0)
+        {
+            StartOriginal(thread);
+            return;
+        }
+
         bool runtimeThread = IsRuntimeThread(thread); // before the start: a started thread may be gone (and unreadable) at once
         if (!NativeScope.GreenCaller || runtimeThread)
         {
