@@ -528,4 +528,66 @@ internal static partial class Scenarios
             t.Join();
         }
     }
+
+    /// <summary>Exit scenarios at the edges (compared by exit code, stdout and the "Unhandled exception." line).</summary>
+    private static int? RunEdgesExit(string name)
+    {
+        switch (name)
+        {
+            case "exit-edge-timer-callback-throws":
+                {
+                    // A System.Threading.Timer callback that throws ends the process, while main waits on an event.
+                    using var never = new ManualResetEvent(false);
+                    using var timer = new Timer(_ => throw new InvalidOperationException("thrown by a timer callback"), null, 0, Timeout.Infinite);
+                    never.WaitOne();
+                    Console.WriteLine("not reached");
+                    return 1;
+                }
+            case "exit-edge-unhandled-while-others-wait":
+                {
+                    // A thread's unhandled exception ends the process while main waits on an event, one thread waits on it
+                    // holding a lock and another is blocked entering that lock: none of them holds the exit back.
+                    object gate = new();
+                    using var never = new ManualResetEvent(false);
+                    var holder = new Thread(() => { lock (gate) never.WaitOne(); });
+                    holder.Start();
+                    WaitUntilBlocked(holder);
+                    var contender = new Thread(() => { lock (gate) { } });
+                    contender.Start();
+                    WaitUntilBlocked(contender);
+                    var thrower = new Thread(() =>
+                    {
+                        WaitUntilBlocked(contender);
+                        throw new InvalidOperationException("thrown while others wait");
+                    });
+                    Console.WriteLine("main waits");
+                    thrower.Start();
+                    never.WaitOne();
+                    Console.WriteLine("not reached");
+                    return 1;
+                }
+            case "exit-edge-exit-inside-lock-with-waiters":
+                {
+                    // Environment.Exit from a thread holding a contended lock, with a ProcessExit handler that tries it.
+                    object gate = new();
+                    AppDomain.CurrentDomain.ProcessExit += (_, _) => Console.WriteLine($"ProcessExit TryEnter(50): {Monitor.TryEnter(gate, 50)}");
+                    using var inside = new ManualResetEventSlim();
+                    var exiter = new Thread(() =>
+                    {
+                        lock (gate)
+                        {
+                            inside.Set();
+                            Console.WriteLine("exiting with the lock held");
+                            Environment.Exit(9);
+                        }
+                    });
+                    exiter.Start();
+                    inside.Wait();
+                    lock (gate) Console.WriteLine("not reached");
+                    return 1;
+                }
+            default:
+                return null;
+        }
+    }
 }

@@ -228,6 +228,9 @@ public class DifferentialTests(ITestOutputHelper output)
     [InlineData("exit-p3-processexit-handler-throws")]
     [InlineData("exit-p1-unhandled-handler")]
     [InlineData("exit-p1-processexit-stops-worker")]
+    [InlineData("exit-edge-timer-callback-throws")]
+    [InlineData("exit-edge-unhandled-while-others-wait")]
+    [InlineData("exit-edge-exit-inside-lock-with-waiters")]
     public void ExitAsUnpatched(string name)
     {
         var plain = ChildProcess.Run(PatchScenarioTests.ChildDll, name, ("EVERGREEN_NO_PATCH", "1"));
