@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 
 // Edges of the patched APIs, second pass: misuse the BCL answers with an exception (type, parameter name and message
@@ -18,6 +19,7 @@ internal static partial class Scenarios
             case "diff-edge-rwlock-misuse": DiffEdgeRwLockMisuse(); return true;
             case "diff-edge-timeout-messages": DiffEdgeTimeoutMessages(); return true;
             case "diff-edge-interrupt-vs-arguments": DiffEdgeInterruptVsArguments(); return true;
+            case "diff-edge-interrupt-pending-timed-waits": DiffEdgeInterruptPendingTimedWaits(); return true;
             default: return false;
         }
     }
@@ -527,6 +529,84 @@ internal static partial class Scenarios
             t.Start();
             t.Join();
         }
+    }
+
+    /// <summary>
+    /// A thread interrupts itself, then makes a timed wait that cannot succeed (or, for some, one that succeeds at once):
+    /// which waits throw ThreadInterruptedException and which time out, and whether the interrupt is still pending after.
+    /// </summary>
+    private static void DiffEdgeInterruptPendingTimedWaits()
+    {
+        object gate = new();
+        var heldLock = new Lock();
+        using var sem = new SemaphoreSlim(0);
+        using var freeSem = new SemaphoreSlim(1);
+        using var mres = new ManualResetEventSlim();
+        using var countdown = new CountdownEvent(1);
+        using var barrier = new Barrier(2);
+        using var rw = new ReaderWriterLockSlim();
+        using var mutex = new Mutex();
+        using var kernelSem = new Semaphore(0, 1);
+        using var queue = new BlockingCollection<int>();
+        using var release = new ManualResetEventSlim();
+        using var holding = new ManualResetEventSlim();
+        var holder = new Thread(() =>
+        {
+            lock (gate)
+            {
+                heldLock.Enter();
+                rw.EnterWriteLock();
+                mutex.WaitOne();
+                holding.Set();
+                release.Wait();
+                mutex.ReleaseMutex();
+                rw.ExitWriteLock();
+                heldLock.Exit();
+            }
+        });
+        holder.Start();
+        holding.Wait();
+        var never = new TaskCompletionSource().Task;
+        var cases = new (string, Func<object>)[]
+        {
+            ("Monitor.TryEnter(0) contended", () => Monitor.TryEnter(gate, 0)),
+            ("Monitor.TryEnter(10) contended", () => Monitor.TryEnter(gate, 10)),
+            ("Lock.TryEnter(0) contended", () => heldLock.TryEnter(0)),
+            ("Lock.TryEnter(10) contended", () => heldLock.TryEnter(10)),
+            ("SemaphoreSlim.Wait(10) empty", () => sem.Wait(10)),
+            ("SemaphoreSlim.Wait(10) free", () => freeSem.Wait(10)),
+            ("SemaphoreSlim.Wait(0) empty", () => sem.Wait(0)),
+            ("ManualResetEventSlim.Wait(10)", () => mres.Wait(10)),
+            ("CountdownEvent.Wait(10)", () => countdown.Wait(10)),
+            ("Barrier.SignalAndWait(10)", () => barrier.SignalAndWait(10)),
+            ("RWLS.TryEnterReadLock(10)", () => rw.TryEnterReadLock(10)),
+            ("RWLS.TryEnterWriteLock(0)", () => rw.TryEnterWriteLock(0)),
+            ("Mutex.WaitOne(10) held elsewhere", () => mutex.WaitOne(10)),
+            ("Semaphore.WaitOne(10) empty", () => kernelSem.WaitOne(10)),
+            ("Task.Wait(10)", () => never.Wait(10)),
+            ("Task.Wait(0)", () => never.Wait(0)),
+            ("BlockingCollection.TryTake(10)", () => queue.TryTake(out _, 10)),
+            ("SpinWait.SpinUntil(10)", () => SpinWait.SpinUntil(() => false, 10)),
+            ("Join(10) of the holder", () => holder.Join(10)),
+            ("Thread.Yield", () => { Thread.Yield(); return "(yielded)"; }),
+        };
+        foreach (var (label, wait) in cases)
+        {
+            var t = new Thread(() =>
+            {
+                Thread.CurrentThread.Interrupt();
+                string first;
+                try { first = $"returned {wait()}"; }
+                catch (Exception e) { first = e.GetType().Name; }
+                string after = Shape(() => Thread.Sleep(0));
+                Observe($"{label} with an interrupt pending: {first}; then Sleep(0): {after}");
+            });
+            t.Start();
+            t.Join();
+        }
+        release.Set();
+        holder.Join();
+        Observe($"free semaphore count afterwards: {freeSem.CurrentCount}, barrier participants {barrier.ParticipantsRemaining}");
     }
 
     /// <summary>Exit scenarios at the edges (compared by exit code, stdout and the "Unhandled exception." line).</summary>
