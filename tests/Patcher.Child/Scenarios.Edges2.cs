@@ -20,6 +20,7 @@ internal static partial class Scenarios
             case "diff-edge-timeout-messages": DiffEdgeTimeoutMessages(); return true;
             case "diff-edge-interrupt-vs-arguments": DiffEdgeInterruptVsArguments(); return true;
             case "diff-edge-interrupt-pending-timed-waits": DiffEdgeInterruptPendingTimedWaits(); return true;
+            case "diff-edge-mutex-in-multiple-waits": DiffEdgeMutexInMultipleWaits(); return true;
             default: return false;
         }
     }
@@ -607,6 +608,75 @@ internal static partial class Scenarios
         release.Set();
         holder.Join();
         Observe($"free semaphore count afterwards: {freeSem.CurrentCount}, barrier participants {barrier.ParticipantsRemaining}");
+    }
+
+    /// <summary>A Mutex inside WaitAny/WaitAll: recursion, ownership through a multiple wait, no partial acquisition, abandonment.</summary>
+    private static void DiffEdgeMutexInMultipleWaits()
+    {
+        using var mutex = new Mutex();
+        using var set = new ManualResetEvent(true);
+        using var unset = new ManualResetEvent(false);
+        using var sem = new Semaphore(0, 1);
+        string Owner(Mutex m)
+        {
+            string r = "";
+            var t = new Thread(() => { r = m.WaitOne(0) ? "free" : "held"; if (r == "free") m.ReleaseMutex(); });
+            t.Start();
+            t.Join();
+            return r;
+        }
+
+        Observe($"recursive: {mutex.WaitOne(0)} {WaitHandle.WaitAll([mutex, set], 10)} {WaitHandle.WaitAny([unset, mutex], 10)}");
+        Observe($"releases: {Shape(mutex.ReleaseMutex)}, {Shape(mutex.ReleaseMutex)}, {Shape(mutex.ReleaseMutex)}, {Shape(mutex.ReleaseMutex)}");
+
+        // WaitAll([mutex, empty semaphore]) takes nothing while it waits: the mutex stays free for others.
+        string all = "?";
+        var waiter = new Thread(() =>
+        {
+            all = $"{WaitHandle.WaitAll([mutex, sem], 5000)}";
+            all += $", owns the mutex after: {Shape(mutex.ReleaseMutex)}";
+        });
+        waiter.Start();
+        WaitUntilBlocked(waiter);
+        Observe($"mutex while a WaitAll waits for the semaphore too: {Owner(mutex)}");
+        sem.Release();
+        waiter.Join();
+        Observe($"WaitAll after the semaphore's release: {all}; semaphore taken: {!sem.WaitOne(0)}");
+
+        // WaitAny wakes for a mutex another thread releases, and the waiter owns it.
+        using var holding = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        var holder = new Thread(() => { mutex.WaitOne(); holding.Set(); release.Wait(); mutex.ReleaseMutex(); });
+        holder.Start();
+        holding.Wait();
+        string any = "?";
+        var anyWaiter = new Thread(() =>
+        {
+            any = $"index {WaitHandle.WaitAny([unset, mutex], 5000)}";
+            any += $", owner {Shape(mutex.ReleaseMutex)}";
+        });
+        anyWaiter.Start();
+        WaitUntilBlocked(anyWaiter);
+        release.Set();
+        anyWaiter.Join();
+        holder.Join();
+        Observe($"WaitAny for a mutex released by its holder: {any}");
+
+        // Abandoned inside a WaitAll and a WaitAny.
+        foreach (var (label, wait) in new (string, Func<object>)[]
+        {
+            ("WaitAll", () => WaitHandle.WaitAll([set, mutex], 5000)),
+            ("WaitAny", () => WaitHandle.WaitAny([unset, mutex], 5000)),
+        })
+        {
+            var ender = new Thread(() => mutex.WaitOne());
+            ender.Start();
+            ender.Join();
+            string r;
+            try { r = $"returned {wait()}"; }
+            catch (AbandonedMutexException e) { r = $"AbandonedMutexException index {e.MutexIndex}, mutex given {e.Mutex != null}"; }
+            Observe($"{label} with an abandoned mutex: {r}; owner {Shape(mutex.ReleaseMutex)}");
+        }
     }
 
     /// <summary>Exit scenarios at the edges (compared by exit code, stdout and the "Unhandled exception." line).</summary>

@@ -129,6 +129,7 @@ public class DifferentialTests(ITestOutputHelper output)
     [InlineData("diff-edge-interrupt-vs-arguments")]
     [InlineData("diff-edge-thread-misuse")]
     [InlineData("diff-edge-interrupt-pending-timed-waits")]
+    [InlineData("diff-edge-mutex-in-multiple-waits")]
     [InlineData("diff-wh-waitany-green-signal")]
     [InlineData("diff-wh-waitall-green-signal")]
     [InlineData("diff-wh-pool-set-reset")]
