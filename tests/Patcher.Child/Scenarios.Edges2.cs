@@ -21,6 +21,7 @@ internal static partial class Scenarios
             case "diff-edge-interrupt-vs-arguments": DiffEdgeInterruptVsArguments(); return true;
             case "diff-edge-interrupt-pending-timed-waits": DiffEdgeInterruptPendingTimedWaits(); return true;
             case "diff-edge-mutex-in-multiple-waits": DiffEdgeMutexInMultipleWaits(); return true;
+            case "diff-edge-wait-restores-recursion": DiffEdgeWaitRestoresRecursion(); return true;
             default: return false;
         }
     }
@@ -677,6 +678,49 @@ internal static partial class Scenarios
             catch (AbandonedMutexException e) { r = $"AbandonedMutexException index {e.MutexIndex}, mutex given {e.Mutex != null}"; }
             Observe($"{label} with an abandoned mutex: {r}; owner {Shape(mutex.ReleaseMutex)}");
         }
+    }
+
+    /// <summary>Monitor.Wait on a lock held 3 deep gives back all 3 levels however it ends: timeout, interrupt, pulse.</summary>
+    private static void DiffEdgeWaitRestoresRecursion()
+    {
+        object gate = new();
+        static int ExitAll(object o)
+        {
+            int n = 0;
+            while (Monitor.IsEntered(o))
+            {
+                Monitor.Exit(o);
+                n++;
+            }
+            return n;
+        }
+
+        string Run(string how, Action<Thread> end)
+        {
+            string r = "?";
+            var t = new Thread(() =>
+            {
+                for (int i = 0; i < 3; i++) Monitor.Enter(gate);
+                string result;
+                try { result = $"returned {Monitor.Wait(gate, how == "timeout" ? 10 : 5000)}"; }
+                catch (ThreadInterruptedException) { result = "ThreadInterruptedException"; }
+                r = $"{result}, levels after {ExitAll(gate)}";
+            });
+            t.Start();
+            WaitUntilBlocked(t);
+            // Blocked in Wait: the lock is free for this thread meanwhile.
+            bool free = Monitor.TryEnter(gate, 5000);
+            end(t);
+            if (free) Monitor.Exit(gate);
+            t.Join();
+            return $"{r} (free while it waited: {free})";
+        }
+
+        Observe($"timeout: {Run("timeout", _ => { })}");
+        Observe($"interrupt: {Run("interrupt", t => t.Interrupt())}");
+        Observe($"pulse: {Run("pulse", _ => Monitor.Pulse(gate))}");
+        // Not here: Pulse then Interrupt while the waiter re-enters. Plain .NET itself answers either way (returned True
+        // with the interrupt left pending, or ThreadInterruptedException), depending on when the woken waiter runs.
     }
 
     /// <summary>Exit scenarios at the edges (compared by exit code, stdout and the "Unhandled exception." line).</summary>
