@@ -22,6 +22,7 @@ internal static partial class Scenarios
             case "diff-edge-interrupt-pending-timed-waits": DiffEdgeInterruptPendingTimedWaits(); return true;
             case "diff-edge-mutex-in-multiple-waits": DiffEdgeMutexInMultipleWaits(); return true;
             case "diff-edge-wait-restores-recursion": DiffEdgeWaitRestoresRecursion(); return true;
+            case "diff-edge-lock-type-misuse": DiffEdgeLockTypeMisuse(); return true;
             default: return false;
         }
     }
@@ -721,6 +722,41 @@ internal static partial class Scenarios
         Observe($"pulse: {Run("pulse", _ => Monitor.Pulse(gate))}");
         // Not here: Pulse then Interrupt while the waiter re-enters. Plain .NET itself answers either way (returned True
         // with the interrupt left pending, or ThreadInterruptedException), depending on when the woken waiter runs.
+    }
+
+    /// <summary>System.Threading.Lock across threads: Exit by a non-owner while held and while contended, a scope disposed twice, recursion by TryEnter.</summary>
+    private static void DiffEdgeLockTypeMisuse()
+    {
+        var l = new Lock();
+        using var holding = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        var holder = new Thread(() =>
+        {
+            using (l.EnterScope())
+            {
+                holding.Set();
+                release.Wait();
+            }
+        });
+        holder.Start();
+        holding.Wait();
+        Observe($"Exit by a non-owner while held: {Shape(l.Exit)}");
+        bool got = false;
+        var contender = new Thread(() => { got = l.TryEnter(5000); if (got) l.Exit(); });
+        contender.Start();
+        WaitUntilBlocked(contender);
+        Observe($"Exit by a non-owner while contended: {Shape(l.Exit)}, IsHeldByCurrentThread {l.IsHeldByCurrentThread}");
+        release.Set();
+        contender.Join();
+        holder.Join();
+        Observe($"contender got it after the holder: {got}");
+        string twice;
+        var scope = l.EnterScope();
+        scope.Dispose();
+        try { scope.Dispose(); twice = "no exception"; }
+        catch (Exception e) { twice = e.GetType().Name; }
+        Observe($"a scope disposed twice: {twice}");
+        Observe($"owner TryEnter(0) recursive: {l.TryEnter(0)} {l.TryEnter(0)}, exits {Shape(l.Exit)} {Shape(l.Exit)} {Shape(l.Exit)}");
     }
 
     /// <summary>Exit scenarios at the edges (compared by exit code, stdout and the "Unhandled exception." line).</summary>

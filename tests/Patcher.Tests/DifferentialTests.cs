@@ -131,6 +131,7 @@ public class DifferentialTests(ITestOutputHelper output)
     [InlineData("diff-edge-interrupt-pending-timed-waits")]
     [InlineData("diff-edge-mutex-in-multiple-waits")]
     [InlineData("diff-edge-wait-restores-recursion")]
+    [InlineData("diff-edge-lock-type-misuse")]
     [InlineData("diff-wh-waitany-green-signal")]
     [InlineData("diff-wh-waitall-green-signal")]
     [InlineData("diff-wh-pool-set-reset")]
