@@ -76,7 +76,7 @@ internal static partial class Scenarios
                 Console.WriteLine("main returns 6");
                 return 6;
             default:
-                return RunProbe3Exit(name) ?? throw new ArgumentException("unknown exit scenario " + name);
+                return RunProbe3Exit(name) ?? RunEdgesExit(name) ?? throw new ArgumentException("unknown exit scenario " + name);
         }
     }
 }

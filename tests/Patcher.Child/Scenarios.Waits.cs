@@ -54,7 +54,7 @@ internal static partial class Scenarios
             case "diff-interrupt-zero-waits": DiffInterruptZeroWaits(); break;
             case "diff-interrupt-from-native-thread": DiffInterruptFromNativeThread(); break;
             default:
-                if (!RunConformance(name) && !RunNativeBlocking(name) && !RunProbe3(name) && !RunProbe1(name) && !RunProbe2(name) && !RunHandOff(name) && !RunApps(name)) throw new ArgumentException("unknown differential scenario " + name);
+                if (!RunConformance(name) && !RunNativeBlocking(name) && !RunProbe3(name) && !RunProbe1(name) && !RunProbe2(name) && !RunHandOff(name) && !RunApps(name) && !RunEdges(name)) throw new ArgumentException("unknown differential scenario " + name);
                 break;
         }
 

@@ -32,9 +32,12 @@ internal static unsafe class MonitorPatch
     internal static bool TryEnterTimeout(object obj, int millisecondsTimeout)
     {
         if (ScheduleMode.Explorable) Point("Monitor.TryEnter", obj);
-        if (!NativeScope.GreenCaller || millisecondsTimeout == 0) return ((delegate*<object, int, bool>)TryEnterTimeoutRow.Original)(obj, millisecondsTimeout);
-        ArgumentNullException.ThrowIfNull(obj);
-        ArgumentOutOfRangeException.ThrowIfLessThan(millisecondsTimeout, -1);
+        // A null object or a timeout below -1 is the original's error (it throws, with its own parameter names, never waits).
+        if (!NativeScope.GreenCaller || millisecondsTimeout <= 0 && millisecondsTimeout != -1 || obj is null)
+        {
+            return ((delegate*<object, int, bool>)TryEnterTimeoutRow.Original)(obj!, millisecondsTimeout);
+        }
+
         if (TryEnterNonBlocking(obj)) return true;
         long ticks = millisecondsTimeout < 0 ? -1 : Hub.ToTicks(TimeSpan.FromMilliseconds(millisecondsTimeout));
         return GreenMonitor.TryEnter(obj, s_tryEnterNonBlocking, ticks);
@@ -42,8 +45,13 @@ internal static unsafe class MonitorPatch
 
     internal static void TryEnterTimeoutRef(object obj, int millisecondsTimeout, ref bool lockTaken)
     {
-        if (!NativeScope.GreenCaller || millisecondsTimeout == 0) { ((delegate*<object, int, ref bool, void>)TryEnterTimeoutRefRow.Original)(obj, millisecondsTimeout, ref lockTaken); return; }
-        if (lockTaken) throw new ArgumentException("The lockTaken argument must be set to false before calling this method.", nameof(lockTaken));
+        // Argument errors (lockTaken already true, a null object, a timeout below -1) are the original's: it throws them.
+        if (!NativeScope.GreenCaller || millisecondsTimeout <= 0 && millisecondsTimeout != -1 || lockTaken || obj is null)
+        {
+            ((delegate*<object, int, ref bool, void>)TryEnterTimeoutRefRow.Original)(obj!, millisecondsTimeout, ref lockTaken);
+            return;
+        }
+
         lockTaken = TryEnterTimeout(obj, millisecondsTimeout);
     }
 

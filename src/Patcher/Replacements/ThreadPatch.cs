@@ -49,6 +49,14 @@ internal static unsafe class ThreadPatch
 
     internal static void StartCore(Thread thread)
     {
+        // A thread started before (running or ended) is the original's error: ThreadStateException "cannot restart".
+        // Reading IsThreadPoolThread of an ended thread below would throw another ("Thread is dead").
+        if ((thread.ThreadState & ThreadState.Unstarted) == 0)
+        {
+            StartOriginal(thread);
+            return;
+        }
+
         bool runtimeThread = IsRuntimeThread(thread); // before the start: a started thread may be gone (and unreadable) at once
         if (!NativeScope.GreenCaller || runtimeThread)
         {
@@ -100,16 +108,15 @@ internal static unsafe class ThreadPatch
 
     internal static bool JoinMs(Thread thread, int millisecondsTimeout)
     {
-        if (!NativeScope.GreenCaller) return ((delegate*<Thread, int, bool>)JoinMsRow.Original)(thread, millisecondsTimeout);
-        ArgumentOutOfRangeException.ThrowIfLessThan(millisecondsTimeout, -1);
+        // A timeout below -1 is the original's error (its message, before it looks at the thread): it throws, never waits.
+        if (!NativeScope.GreenCaller || millisecondsTimeout < -1) return ((delegate*<Thread, int, bool>)JoinMsRow.Original)(thread, millisecondsTimeout);
         return JoinGreen(thread, millisecondsTimeout);
     }
 
     internal static bool JoinSpan(Thread thread, TimeSpan timeout)
     {
         if (!NativeScope.GreenCaller) return ((delegate*<Thread, TimeSpan, bool>)JoinSpanRow.Original)(thread, timeout);
-        long ms = (long)timeout.TotalMilliseconds;
-        if (ms < -1 || ms > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(timeout));
+        long ms = ToTimeoutMilliseconds(timeout);
         return JoinGreen(thread, (int)ms);
     }
 
@@ -191,7 +198,9 @@ internal static unsafe class ThreadPatch
 
     internal static void SleepMs(int millisecondsTimeout)
     {
-        if (!NativeScope.GreenCaller) { ((delegate*<int, void>)SleepMsRow.Original)(millisecondsTimeout); return; }
+        // A timeout below -1 is the original's error (Green.Sleep's has another message and parameter name): it throws.
+        if (!NativeScope.GreenCaller || millisecondsTimeout < -1) { ((delegate*<int, void>)SleepMsRow.Original)(millisecondsTimeout); return; }
+        if (millisecondsTimeout == 0) Hub.ThrowIfInterrupted(); // plain Sleep(0) is an alertable wait; Green.Sleep(0), a yield, is not
         if (ScheduleMode.Explorable && Hub.SchedulePoint("Thread.Sleep", null) && millisecondsTimeout == 0) return;
         Evergreen.Green.Sleep(millisecondsTimeout);
     }
@@ -200,8 +209,7 @@ internal static unsafe class ThreadPatch
     {
         // The original's check (WaitHandle.ToTimeoutMilliseconds), on every thread: a green sleep of more than
         // Int32.MaxValue ms (TimeSpan.MaxValue) must throw as in .NET, not sleep (or, overflowing, not sleep at all).
-        long ms = (long)timeout.TotalMilliseconds;
-        if (ms < -1 || ms > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout must be -1 ms (infinite) or between 0 and Int32.MaxValue ms.");
+        long ms = ToTimeoutMilliseconds(timeout);
         if (!NativeScope.GreenCaller)
         {
             // Not through SleepSpanRow.Original: Sleep(TimeSpan)'s body opens with a call through a ReadyToRun import cell, which
@@ -211,7 +219,20 @@ internal static unsafe class ThreadPatch
             ((delegate*<int, void>)SleepMsRow.Original)((int)ms);
             return;
         }
+        if (ms == 0) Hub.ThrowIfInterrupted(); // as in SleepMs
         if (ScheduleMode.Explorable && Hub.SchedulePoint("Thread.Sleep", null) && timeout == TimeSpan.Zero) return;
         Evergreen.Green.Sleep(timeout);
+    }
+
+    /// <summary>
+    /// The runtime's WaitHandle.ToTimeoutMilliseconds, which Sleep(TimeSpan) and Join(TimeSpan) call first: the same
+    /// exceptions (parameter "timeout", the value in whole milliseconds) for a timeout below -1 ms or above Int32.MaxValue ms.
+    /// </summary>
+    private static long ToTimeoutMilliseconds(TimeSpan timeout)
+    {
+        long ms = (long)timeout.TotalMilliseconds;
+        ArgumentOutOfRangeException.ThrowIfLessThan(ms, -1, nameof(timeout));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(ms, int.MaxValue, nameof(timeout));
+        return ms;
     }
 }

@@ -125,13 +125,21 @@ internal static unsafe class WaitHandlePatch
             return original(handles, waitAll, millisecondsTimeout);
         }
 
+        // What the runtime rejects in managed code before its wait (an empty or too long array, a null in it, a timeout
+        // below -1) it rejects before looking at a pending interrupt, which stays pending: the original throws exactly
+        // that, without waiting. (Without this, a timeout of -2 went into the green wait as "infinite" and hung.)
+        if (handles.Length == 0 || millisecondsTimeout < -1 || handles.Length > 64 || AnyNull(handles))
+        {
+            return original(handles, waitAll, millisecondsTimeout);
+        }
+
         Hub.ThrowIfInterrupted();
         if (millisecondsTimeout == 0)
         {
             return original(handles, waitAll, 0);
         }
 
-        // The first try also checks the arguments (nulls, duplicates, too many handles) as the runtime does.
+        // The first try also checks what the runtime checks natively (duplicates) as it does.
         int first = original(handles, waitAll, 0);
         if (first != GreenHandleWait.WaitTimeout)
         {
@@ -160,12 +168,32 @@ internal static unsafe class WaitHandlePatch
         }
     }
 
+    private static bool AnyNull(ReadOnlySpan<WaitHandle> handles)
+    {
+        foreach (var handle in handles)
+        {
+            if (handle is null) return true;
+        }
+
+        return false;
+    }
+
     internal static bool SignalAndWait(WaitHandle toSignal, WaitHandle toWaitOn, int millisecondsTimeout, bool exitContext)
     {
         var original = (delegate*<WaitHandle, WaitHandle, int, bool, bool>)SignalAndWaitRow.Original;
-        if (!NativeScope.GreenCaller || millisecondsTimeout == 0)
+        // Argument errors (a null handle, a timeout below -1) come first and signal nothing: the original throws them.
+        // Then a pending interrupt throws, also before the signal (plain .NET: a SignalAndWait of a mutex not owned,
+        // interrupted, throws ThreadInterruptedException, not the mutex's error); a green thread's interrupt is the hub's,
+        // which the runtime's call below cannot see.
+        if (!NativeScope.GreenCaller || toSignal is null || toWaitOn is null || millisecondsTimeout < -1)
         {
-            return original(toSignal, toWaitOn, millisecondsTimeout, exitContext);
+            return original(toSignal!, toWaitOn!, millisecondsTimeout, exitContext);
+        }
+
+        Hub.ThrowIfInterrupted();
+        if (millisecondsTimeout == 0)
+        {
+            return original(toSignal, toWaitOn, 0, exitContext);
         }
 
         // The signal and a first try in one runtime call (its argument checks and errors — a semaphore past its
