@@ -28,7 +28,8 @@ internal static partial class Scenarios
                 Thread.Sleep(5);
                 Interlocked.Increment(ref ticks);
             }
-        });
+        })
+        { IsBackground = true }; // a scenario that throws ends the process at once, with its failure, not at the bound
         ticker.Start();
         switch (name)
         {
