@@ -1004,6 +1004,12 @@ internal static partial class Scenarios
         var collector = new Thread(() =>
         {
             Drop(gate, log);
+            // Some computing first (no green call, on the CPU): the hub's watchdog samples this thread's run before the
+            // collection, as it would under load. Patched, WaitForPendingFinalizers then blocks natively with the baton
+            // until the watchdog takes it back (the holder must run to release the lock the finalizer needs): a GC
+            // during this thread's run must not excuse the native wait after it.
+            var spin = System.Diagnostics.Stopwatch.StartNew();
+            while (spin.ElapsedMilliseconds < 30) { }
             GC.Collect();
             GC.WaitForPendingFinalizers();
             lock (gate) log.Add("finalizers done");

@@ -56,7 +56,6 @@ internal sealed class BlockingDetector
     private void Run()
     {
         long lastProgress = -1, lastChange = Stopwatch.GetTimestamp(), dueSince = 0;
-        int gcsAtChange = GC.CollectionCount(0);
         long lastUnpin = 0, unpinEvery = Hub.ToTicks(TimeSpan.FromMilliseconds(250));
         bool reported = false, stallReported = false;
         while (true)
@@ -77,7 +76,6 @@ internal sealed class BlockingDetector
             {
                 lastProgress = progress;
                 lastChange = now;
-                gcsAtChange = GC.CollectionCount(0);
                 dueSince = 0;
                 reported = stallReported = false;
                 continue;
@@ -86,7 +84,7 @@ internal sealed class BlockingDetector
             if (_hub.IsBusy)
             {
                 double heldMs = (now - lastChange) * 1000.0 / Stopwatch.Frequency;
-                if (takeBack > 0 && heldMs >= takeBack && TryTakeBack(progress, heldMs, gcsAtChange)) continue;
+                if (takeBack > 0 && heldMs >= takeBack && TryTakeBack(progress, heldMs)) continue;
                 if (threshold == 0 || reported || heldMs < threshold) continue;
                 reported = true;
                 Report(heldMs, _hub.DueWork(now, 0));
@@ -135,14 +133,16 @@ internal sealed class BlockingDetector
 
     /// <summary>
     /// Takes the baton back from a holder that has made no green call for <see cref="TakeBackMs"/> and sleeps in the
-    /// kernel (not running, not in a collection: a GC suspends threads in the kernel too, and one that ran since
-    /// <paramref name="gcsAtChange"/> is excused). Only a holder running its own code can lose the baton (its lease,
-    /// Hub.TakeBack.cs); one inside the hub never does, whatever the kernel says.
+    /// kernel (not running, not in a collection: a GC suspends threads in the kernel too, so a look during which one ran
+    /// is void and the next sample looks again; a GC before the look excuses nothing: a holder that collected and then
+    /// blocks in GC.WaitForPendingFinalizers is blocked). Only a holder running its own code can lose the baton (its
+    /// lease, Hub.TakeBack.cs); one inside the hub never does, whatever the kernel says.
     /// </summary>
-    private bool TryTakeBack(long progress, double heldMs, int gcsAtChange)
+    private bool TryTakeBack(long progress, double heldMs)
     {
         if (_hub.Holder is not { Lease: Hub.LeaseRunning } g) return false;
         int tid = _hub.HolderTid;
+        int gcs = GC.CollectionCount(0);
         if (tid == 0 || ReadNativeCall(tid) is not { } call) return false;
         // A runtime suspension (a GC, or tiered compilation installing its stubs) parks every thread in futex too, and
         // GC counts miss the second kind. This thread cannot come back from its /proc reads into managed code until a
@@ -150,7 +150,7 @@ internal sealed class BlockingDetector
         // holder still in the very same call (number, arguments, stack and instruction pointer) is blocked in it.
         Thread.Sleep(1);
         if (ReadNativeCall(tid) is not { } again || again.Raw != call.Raw) return false;
-        if (GC.CollectionCount(0) != gcsAtChange || _hub.Progress != progress) return false;
+        if (GC.CollectionCount(0) != gcs || _hub.Progress != progress) return false;
         string site = ModuleOffset(call.Pc);
         g.TakenBackAt = Stopwatch.GetTimestamp();
         g.TakeBackSite = site;
