@@ -227,6 +227,9 @@ internal static partial class Scenarios
             ticker.Start();
             while (!receiverWaiting) Thread.Sleep(0);
             for (int i = 0; i < 20; i++) Thread.Sleep(0); // the receiver is parked in its receive by now
+            // The ticker's OS thread may not have joined the hub yet on a loaded machine: give it time, greenly.
+            var joined = System.Diagnostics.Stopwatch.StartNew();
+            while (Volatile.Read(ref ticks) == 0 && joined.ElapsedMilliseconds < 10_000) Thread.Sleep(1);
             ticksWhileWaiting = ticks;
             client.Send("abcdefg"u8);
             receiver.Join();
